@@ -1,0 +1,42 @@
+# berth: the two commands a newcomer needs are `make run` and `make test`.
+
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+BIN      := bin/berth
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+FUZZTIME ?= 60s
+
+.PHONY: build run test check unit e2e bench fuzz clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/berth
+
+# Until the server exists, `make run` validates the examples.
+run: build
+	$(BIN) validate --summary examples/
+
+# Everything: formatting, vet, unit tests (with the race detector) and the
+# end-to-end tests of the CLI.
+test: check unit e2e
+
+check:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 -skip 'E2E' ./...
+
+# The end-to-end tests build the berth binary and run it as a user would.
+e2e:
+	$(GO) test -count=1 -run 'E2E' ./cmd/berth/
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./workloads/...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./workloads/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./workloads/yamltree/
+
+clean:
+	rm -rf bin
