@@ -1,6 +1,7 @@
 package workloads
 
 import (
+	"bufio"
 	"errors"
 	"io"
 
@@ -15,11 +16,12 @@ import (
 type Decoder struct {
 	typed  *typedDecoder
 	limits yamltree.Limits
+	reader *bufio.Reader
 }
 
 // NewDecoder returns a Decoder with the default limits.
 func NewDecoder() *Decoder {
-	return &Decoder{typed: newTypedDecoder(), limits: yamltree.DefaultLimits}
+	return &Decoder{typed: newTypedDecoder(), limits: yamltree.DefaultLimits, reader: bufio.NewReaderSize(nil, 64<<10)}
 }
 
 // Decoded is one document (or one item of a List) after decoding.
@@ -35,7 +37,7 @@ type Decoded struct {
 // are in its Result; the error is only for reading r, and is returned as is.
 func (d *Decoder) DecodeFile(file string, r io.Reader, yield func(Decoded)) error {
 	docIndex := 0
-	err := splitDocuments(r, func(raw rawDocument) error {
+	err := splitDocuments(d.reader, r, func(raw rawDocument) error {
 		if raw.tooLarge {
 			yield(Decoded{Result: documentError(file, docIndex, raw.firstLine, RuleTooLarge, tooLargeMessage())})
 			docIndex++

@@ -28,9 +28,10 @@ type rawDocument struct {
 // splitDocuments cuts a YAML stream into documents at "---" lines, streaming:
 // only one document is held in memory at a time. Each document keeps its
 // "---" line so that positions stay exact. yield's error stops the split and
-// is returned; a read error is returned as is.
-func splitDocuments(r io.Reader, yield func(rawDocument) error) error {
-	br := bufio.NewReaderSize(r, 64<<10)
+// is returned; a read error is returned as is. br is reset to read r (the
+// caller reuses it across files: one buffer per run, not per file).
+func splitDocuments(br *bufio.Reader, r io.Reader, yield func(rawDocument) error) error {
+	br.Reset(r)
 	if head, _ := br.Peek(8000); bytes.IndexByte(head, 0) >= 0 {
 		return errNotText
 	}

@@ -143,7 +143,7 @@ func (w *Writer) junitCase(name, class, file string, ds []workloads.Diagnostic, 
 		if failed > 1 {
 			fail.Message += " (and " + plural(failed-1, "more error", "more errors") + ")"
 		}
-		fail.Text = xmlText(errs.String())
+		fail.Text = xmlText(strings.TrimSuffix(errs.String(), "\n"))
 		if asError {
 			c.Error = fail
 		} else {
@@ -151,7 +151,7 @@ func (w *Writer) junitCase(name, class, file string, ds []workloads.Diagnostic, 
 		}
 	}
 	if out.Len() > 0 {
-		c.SystemOut = &junitText{Text: xmlText(out.String())}
+		c.SystemOut = &junitText{Text: xmlText(strings.TrimSuffix(out.String(), "\n"))}
 	}
 	return c
 }
@@ -180,4 +180,30 @@ func xmlText(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// caseName names a document's testcase "Kind namespace/name"; a document
+// that did not decode that far is "document N", N counting from 1.
+func caseName(r *workloads.DocumentResult) string {
+	n := "document " + strconv.Itoa(r.Doc+1)
+	switch {
+	case r.Kind != "" && r.Name != "":
+		return workloads.Key{Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}.String()
+	case r.Kind != "":
+		return r.Kind + " (" + n + ")"
+	}
+	return n
+}
+
+// className is "apiVersion/Kind", as far as the document decoded.
+func className(r *workloads.DocumentResult) string {
+	switch {
+	case r.APIVersion != "" && r.Kind != "":
+		return r.APIVersion + "/" + r.Kind
+	case r.Kind != "":
+		return r.Kind
+	case r.APIVersion != "":
+		return r.APIVersion
+	}
+	return "document"
 }

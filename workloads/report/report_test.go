@@ -544,8 +544,8 @@ func TestSARIF(t *testing.T) {
 		if len(d.Rules) != len(rules())+1 || d.Rules[len(d.Rules)-1].ID != workloads.RuleIOError {
 			t.Errorf("strict=%v: %d rules, want the %d given and io-error last", strict, len(d.Rules), len(rules()))
 		}
-		for i, rule := range d.Rules {
-			if i < len(rules()) && (rule.ShortDescription == nil || rule.ShortDescription.Text == "") {
+		for _, rule := range d.Rules {
+			if rule.ShortDescription == nil || rule.ShortDescription.Text == "" {
 				t.Errorf("rule %s has no shortDescription", rule.ID)
 			}
 			if lv := rule.DefaultConfiguration.Level; lv != "error" && (strict || lv != "warning") {
@@ -642,6 +642,44 @@ func TestWriteError(t *testing.T) {
 		}
 		if err := w.Close(s); err == nil {
 			t.Errorf("%s: second Close succeeded", f)
+		}
+	}
+}
+
+// With workloads.Rules, every rule is listed once, in order, and each
+// result's ruleIndex points at its rule.
+func TestSARIFAllRules(t *testing.T) {
+	all := workloads.Rules()
+	var log struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct {
+					Rules []struct {
+						ID string `json:"id"`
+					} `json:"rules"`
+				} `json:"driver"`
+			} `json:"tool"`
+			Results []struct {
+				RuleID    string `json:"ruleId"`
+				RuleIndex int    `json:"ruleIndex"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(run(t, SARIF, Options{Rules: all}), &log); err != nil {
+		t.Fatal(err)
+	}
+	rules := log.Runs[0].Tool.Driver.Rules
+	if len(rules) != len(all) {
+		t.Fatalf("%d rules listed, workloads.Rules has %d", len(rules), len(all))
+	}
+	for i, r := range all {
+		if rules[i].ID != r.ID {
+			t.Errorf("rule %d is %q, want %q", i, rules[i].ID, r.ID)
+		}
+	}
+	for _, res := range log.Runs[0].Results {
+		if rules[res.RuleIndex].ID != res.RuleID {
+			t.Errorf("result %s has ruleIndex %d (%s)", res.RuleID, res.RuleIndex, rules[res.RuleIndex].ID)
 		}
 	}
 }

@@ -45,7 +45,7 @@ type sarifDriver struct {
 
 type sarifRule struct {
 	ID                   string             `json:"id"`
-	ShortDescription     *sarifMessage      `json:"shortDescription,omitempty"`
+	ShortDescription     sarifMessage       `json:"shortDescription"`
 	DefaultConfiguration sarifConfiguration `json:"defaultConfiguration"`
 }
 
@@ -125,11 +125,15 @@ func (w *Writer) closeSARIF(s workloads.Summary) error {
 	index := map[string]int{}
 	addRule := func(r workloads.Rule) {
 		index[r.ID] = len(run.Tool.Driver.Rules)
-		sr := sarifRule{ID: r.ID, DefaultConfiguration: sarifConfiguration{Level: w.level(r.Severity)}}
-		if r.Summary != "" {
-			sr.ShortDescription = &sarifMessage{Text: r.Summary}
+		text := r.Summary
+		if text == "" {
+			text = r.ID // GitHub titles an alert with it: never leave it empty
 		}
-		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sr)
+		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{
+			ID:                   r.ID,
+			ShortDescription:     sarifMessage{Text: text},
+			DefaultConfiguration: sarifConfiguration{Level: w.level(r.Severity)},
+		})
 	}
 	for _, r := range w.opts.Rules {
 		if _, dup := index[r.ID]; !dup {
