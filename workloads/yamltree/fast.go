@@ -300,16 +300,15 @@ func (f *fastParser) mapping(col, depth int) (*Node, error) {
 		return nil, err
 	}
 	start := len(f.fstack)
+	var seen map[string]struct{}
 	for {
 		keyPos := f.pos(f.p)
 		key, err := f.key()
 		if err != nil {
 			return nil, err
 		}
-		for i := start; i < len(f.fstack); i++ {
-			if f.fstack[i].Key == key {
-				return nil, errBail // yaml.v3 path reports it
-			}
+		if err := f.addKey(start, key, &seen); err != nil {
+			return nil, err
 		}
 		if f.count++; f.count > f.lim.MaxNodes {
 			return nil, tooManyNodesError(keyPos, f.lim.MaxNodes, false)
@@ -324,9 +323,6 @@ func (f *fastParser) mapping(col, depth int) (*Node, error) {
 		}
 		if f.ind > col {
 			return nil, errBail
-		}
-		if len(f.fstack)-start > indexFrom {
-			return nil, errBail // keep duplicate checks linear and cheap
 		}
 	}
 	m.Fields = f.fields(start)
@@ -356,4 +352,30 @@ func (f *fastParser) value(col, depth int) (*Node, error) {
 		return f.sequence(col, depth)
 	}
 	return f.node(Null, nullPos)
+}
+
+// addKey checks that key is new in the mapping whose entries start at
+// start; a duplicate goes to the fallback, which reports it. Small
+// mappings are scanned, larger ones get an index.
+func (f *fastParser) addKey(start int, key string, seen *map[string]struct{}) error {
+	if *seen != nil {
+		if _, dup := (*seen)[key]; dup {
+			return errBail
+		}
+		(*seen)[key] = struct{}{}
+		return nil
+	}
+	for i := start; i < len(f.fstack); i++ {
+		if f.fstack[i].Key == key {
+			return errBail
+		}
+	}
+	if len(f.fstack)-start >= indexFrom {
+		*seen = make(map[string]struct{}, 2*indexFrom)
+		for i := start; i < len(f.fstack); i++ {
+			(*seen)[f.fstack[i].Key] = struct{}{}
+		}
+		(*seen)[key] = struct{}{}
+	}
+	return nil
 }

@@ -96,6 +96,7 @@ func (f *fastParser) flowMap(depth, parent int) (*Node, error) {
 	}
 	f.p++
 	start := len(f.fstack)
+	var seen map[string]struct{}
 	for {
 		if err := f.flowSpace(); err != nil {
 			return nil, err
@@ -109,13 +110,8 @@ func (f *fastParser) flowMap(depth, parent int) (*Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		for i := start; i < len(f.fstack); i++ {
-			if f.fstack[i].Key == key {
-				return nil, errBail
-			}
-		}
-		if len(f.fstack)-start >= indexFrom {
-			return nil, errBail
+		if err := f.addKey(start, key, &seen); err != nil {
+			return nil, err
 		}
 		if f.count++; f.count > f.lim.MaxNodes {
 			return nil, tooManyNodesError(keyPos, f.lim.MaxNodes, false)

@@ -1,6 +1,7 @@
 package yamltree
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -221,6 +222,25 @@ func TestTrickyDifferential(t *testing.T) {
 		}
 		for _, first := range []int{1, 41} {
 			checkDoc(t, name, []byte(tc.doc), first, tc.fast, tc.mayFail)
+		}
+	}
+}
+
+// TestManyKeys covers mappings big enough for the indexed duplicate check.
+func TestManyKeys(t *testing.T) {
+	var block, flow strings.Builder
+	flow.WriteString("{")
+	for i := 0; i < 40; i++ {
+		fmt.Fprintf(&block, "key%d: %d\n", i, i)
+		fmt.Fprintf(&flow, "k%d: %d, ", i, i)
+	}
+	flow.WriteString("}\n")
+	checkDoc(t, "40 block keys", []byte(block.String()), 1, true, false)
+	checkDoc(t, "40 flow keys", []byte(flow.String()), 1, true, false)
+	for _, doc := range []string{block.String() + "key7: again\n", strings.Replace(flow.String(), "}", "k3: 0}", 1)} {
+		e := parseErr(t, doc, 1, DefaultLimits)
+		if e.Kind != KindDuplicateKey {
+			t.Errorf("duplicate among 40 keys: got %s %q", e.Kind, e.Message)
 		}
 	}
 }
