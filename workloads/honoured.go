@@ -2,13 +2,7 @@ package workloads
 
 import (
 	"fmt"
-	"reflect"
 	"strings"
-
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/berth-io/berth/workloads/yamltree"
 )
@@ -283,23 +277,6 @@ CronJob
       spec: @jobSpec
 `
 
-// honouredTypes are the Go types of the kinds in honouredFields. The walk
-// follows them to tell a field berth does not honour (reported here) from a
-// field the kind does not have (reported by decoding, as unknown).
-var honouredTypes = map[string]reflect.Type{
-	"Namespace":   reflect.TypeFor[corev1.Namespace](),
-	"ConfigMap":   reflect.TypeFor[corev1.ConfigMap](),
-	"Secret":      reflect.TypeFor[corev1.Secret](),
-	"Pod":         reflect.TypeFor[corev1.Pod](),
-	"Service":     reflect.TypeFor[corev1.Service](),
-	"Deployment":  reflect.TypeFor[appsv1.Deployment](),
-	"ReplicaSet":  reflect.TypeFor[appsv1.ReplicaSet](),
-	"DaemonSet":   reflect.TypeFor[appsv1.DaemonSet](),
-	"StatefulSet": reflect.TypeFor[appsv1.StatefulSet](),
-	"Job":         reflect.TypeFor[batchv1.Job](),
-	"CronJob":     reflect.TypeFor[batchv1.CronJob](),
-}
-
 // served is one field of the honoured list. A nil fields means the whole
 // value is honoured; shapes are shared, so the tree is a DAG: read only.
 type served struct {
@@ -320,46 +297,33 @@ func notHonoured(kind string, tree *yamltree.Node) []Finding {
 		return nil
 	}
 	var out []Finding
-	walkHonoured(tree, root, honouredTypes[kind], nil, &out)
+	walkHonoured(tree, root, nil, &out)
 	return out
 }
 
-func walkHonoured(n *yamltree.Node, s *served, t reflect.Type, path *field.Path, out *[]Finding) {
-	t = typeDeref(t)
+// walkHonoured reports the set fields of n that s does not list. The
+// document has decoded already, so every field is one the kind has. The
+// path is kept as a stack of keys and indices and only turned into a
+// field.Path for a warning: this walk runs on every object of every sync.
+func walkHonoured(n *yamltree.Node, s *served, path []pathSeg, out *[]Finding) {
 	switch n.Kind {
 	case yamltree.Seq:
-		var elem reflect.Type
-		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
-			elem = t.Elem()
-		}
 		for i, item := range n.Items {
-			walkHonoured(item, s, elem, path.Index(i), out)
+			walkHonoured(item, s, append(path, pathSeg{index: i}), out)
 		}
 	case yamltree.Map:
 		for _, f := range n.Fields {
-			ft, known := jsonFieldType(t, f.Key)
-			if !known {
-				continue // an unknown field: decoding's to report
-			}
-			p := walkChildPath(path, f.Key)
 			sub, ok := s.fields[f.Key]
 			switch {
 			case !ok:
 				if !setsNothing(f.Value) {
-					*out = append(*out, warningAt(p, RuleNotHonoured, notHonouredMessage))
+					*out = append(*out, warningAt(fieldPath(append(path, pathSeg{name: f.Key})), RuleNotHonoured, notHonouredMessage))
 				}
 			case sub.fields != nil:
-				walkHonoured(f.Value, sub, ft, p, out)
+				walkHonoured(f.Value, sub, append(path, pathSeg{name: f.Key}), out)
 			}
 		}
 	}
-}
-
-func walkChildPath(parent *field.Path, key string) *field.Path {
-	if parent == nil {
-		return field.NewPath(key)
-	}
-	return parent.Child(key)
 }
 
 // setsNothing: null, {} and [] set nothing (`securityContext: {}` is
@@ -377,56 +341,6 @@ func setsNothing(n *yamltree.Node) bool {
 		return len(n.Items) == 0
 	}
 	return false
-}
-
-func typeDeref(t reflect.Type) reflect.Type {
-	for t != nil && t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	return t
-}
-
-// jsonFieldType returns the type of the field a JSON key names in a value of
-// type t, and whether t has it. When the type is not known, or is a map,
-// every key counts as known.
-func jsonFieldType(t reflect.Type, key string) (reflect.Type, bool) {
-	t = typeDeref(t)
-	switch {
-	case t == nil:
-		return nil, true
-	case t.Kind() == reflect.Map:
-		return t.Elem(), true
-	case t.Kind() != reflect.Struct:
-		return nil, true
-	}
-	return jsonStructField(t, key)
-}
-
-func jsonStructField(t reflect.Type, key string) (reflect.Type, bool) {
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" {
-			continue
-		}
-		// Inlined structs (TypeMeta, EphemeralContainerCommon) contribute
-		// their fields to the enclosing object.
-		if name == "" && (f.Anonymous || strings.Contains(opts, "inline")) {
-			if inner := typeDeref(f.Type); inner.Kind() == reflect.Struct {
-				if ft, ok := jsonStructField(inner, key); ok {
-					return ft, true
-				}
-				continue
-			}
-		}
-		if name == "" {
-			name = f.Name
-		}
-		if name == key {
-			return f.Type, true
-		}
-	}
-	return nil, false
 }
 
 // mustParseHonoured parses the list; a mistake in it is a programming error

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
 	"github.com/berth-io/berth/workloads/yamltree"
 )
 
@@ -324,21 +326,25 @@ func (d *typedDecoder) fail(pos yamltree.Pos, rule, msg string) {
 // pathString formats the current path as Kubernetes field paths do:
 // spec.containers[0].env[1].name, metadata.labels[app].
 func (d *typedDecoder) pathString() string {
-	var b strings.Builder
-	for i, s := range d.path {
+	return fieldPath(d.path).String()
+}
+
+// fieldPath turns a stack of path segments into a field.Path.
+func fieldPath(segs []pathSeg) *field.Path {
+	var p *field.Path
+	for _, s := range segs {
 		switch {
+		case p == nil:
+			p = field.NewPath(s.name)
 		case s.isKey:
-			b.WriteString("[" + s.name + "]")
+			p = p.Key(s.name)
 		case s.name == "":
-			b.WriteString("[" + strconv.Itoa(s.index) + "]")
+			p = p.Index(s.index)
 		default:
-			if i > 0 {
-				b.WriteByte('.')
-			}
-			b.WriteString(s.name)
+			p = p.Child(s.name)
 		}
 	}
-	return b.String()
+	return p
 }
 
 // layout returns the JSON field layout of struct type t, following

@@ -1,6 +1,7 @@
 package yamltree
 
 import (
+	"bytes"
 	"testing"
 )
 
@@ -54,6 +55,9 @@ func TestCorpusDifferential(t *testing.T) {
 		checkDoc(t, d.name, d.text, d.firstLine, false, false)
 		if _, _, bailed, _, _ := parseBoth(d.text, d.firstLine, DefaultLimits); !bailed {
 			fastCount++
+			// The same with Windows line breaks stays on the fast path.
+			crlf := bytes.ReplaceAll(d.text, []byte("\n"), []byte("\r\n"))
+			checkDoc(t, d.name+" (CRLF)", crlf, d.firstLine, true, false)
 		} else {
 			t.Logf("%s: fast parser bailed", d.name)
 		}

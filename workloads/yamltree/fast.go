@@ -48,14 +48,29 @@ type fastParser struct {
 	istack []*Node // items of the sequences being parsed
 	buf    []byte  // scratch for escapes and block scalars
 
+	// runeCol's memo: on the line starting at colLine, colN characters
+	// precede colOff.
+	colLine, colOff, colN int
+
 	// The key found by keyAhead at kAt, and the offset past its ":".
 	kAt, kEnd int
 	kText     string
 }
 
 func parseFast(doc []byte, firstLine int, lim Limits, info docInfo) (*Node, error) {
-	f := &fastParser{s: string(doc), firstLine: firstLine, ascii: info.ascii, lim: lim}
-	f.chunk = info.lines + 16
+	text := string(doc)
+	if info.crlf {
+		// YAML reads CR LF as one line break, and a break is never part of
+		// a single-line value, so dropping the CRs changes no value and no
+		// position.
+		text = strings.ReplaceAll(text, "\r\n", "\n")
+	}
+	f := &fastParser{s: text, firstLine: firstLine, ascii: info.ascii, lim: lim}
+	// About one node per 20 bytes in typical manifests; more chunks are
+	// cut as needed.
+	f.chunk = len(doc)/20 + 16
+	f.fstack = make([]Field, 0, 32)
+	f.istack = make([]*Node, 0, 16)
 	n, err := f.document()
 	if err != nil {
 		return nil, err
@@ -91,7 +106,6 @@ func (f *fastParser) fields(start int) []Field {
 	dst := f.fslab[:len(src):len(src)]
 	f.fslab = f.fslab[len(src):]
 	copy(dst, src)
-	clear(src)
 	f.fstack = f.fstack[:start]
 	return dst
 }
@@ -108,7 +122,6 @@ func (f *fastParser) items(start int) []*Node {
 	dst := f.islab[:len(src):len(src)]
 	f.islab = f.islab[len(src):]
 	copy(dst, src)
-	clear(src)
 	f.istack = f.istack[:start]
 	return dst
 }
@@ -181,9 +194,21 @@ func (f *fastParser) endLine() error {
 func (f *fastParser) pos(off int) Pos {
 	col := off - f.ls
 	if !f.ascii {
-		col = utf8.RuneCountInString(f.s[f.ls:off])
+		col = f.runeCol(off)
 	}
 	return Pos{Line: f.firstLine + f.ln, Col: col + 1}
+}
+
+// runeCol counts the characters before off on the current line. Positions
+// are asked for left to right, so it counts on from the last answer: a long
+// line (minified JSON) costs linear time, not quadratic.
+func (f *fastParser) runeCol(off int) int {
+	if f.colLine != f.ls || off < f.colOff {
+		f.colLine, f.colOff, f.colN = f.ls, f.ls, 0
+	}
+	f.colN += utf8.RuneCountInString(f.s[f.colOff:off])
+	f.colOff = off
+	return f.colN
 }
 
 // blankAt reports whether s[i] is a space or the end of the line.

@@ -396,3 +396,17 @@ func TestAliasBomb(t *testing.T) {
 		t.Error("alias not resolved to the anchored node")
 	}
 }
+
+// TestLongLine guards against positions costing time quadratic in the line
+// length (minified JSON with non-ASCII text).
+func TestLongLine(t *testing.T) {
+	doc := "[" + strings.Repeat(`"é", `, 200_000) + "ü]\n"
+	start := time.Now()
+	n := mustParse(t, doc)
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("took %v", d)
+	}
+	if last := n.Items[200_000]; last.Pos != (Pos{1, 1_000_002}) || last.Text != "ü" {
+		t.Errorf("last item %s", dump(last))
+	}
+}

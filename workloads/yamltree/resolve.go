@@ -267,10 +267,10 @@ func setScalar(n *Node, v scalar) {
 }
 
 // resolveTagged resolves a scalar carrying an explicit tag (short form,
-// "!!int"), as v2 does: the standard scalar tags must agree with what the
-// text resolves to (except that an integer may be read as a !!float), and
-// any other tag leaves the text a string. plain says whether the scalar
-// was unquoted; it only matters for keeping v2's message.
+// "!!int"), quoted or not, as v2 does: the standard scalar tags must agree
+// with what the text resolves to (except that an integer may be read as a
+// !!float), !!binary must hold base64, and any other tag (!!map on a
+// scalar, !custom) leaves the text a string.
 func resolveTagged(n *Node, tag, text string) error {
 	switch tag {
 	case "!!str":
