@@ -22,10 +22,11 @@ import (
 // and every error knows its field path and position. It is not safe for
 // concurrent use (it caches type layouts and reuses a path stack).
 type typedDecoder struct {
-	structs map[reflect.Type]*structLayout
-	path    []pathSeg
-	errs    []typedError
-	scratch []byte
+	structs      map[reflect.Type]*structLayout
+	selfDecoding map[reflect.Type]selfDecoding
+	path         []pathSeg
+	errs         []typedError
+	scratch      []byte
 }
 
 // typedError is a decoding problem at a field of the object.
@@ -43,6 +44,32 @@ type pathSeg struct {
 	isKey bool
 }
 
+// selfDecoding says how a type decodes itself, if it does.
+type selfDecoding uint8
+
+const (
+	byReflection selfDecoding = iota
+	viaJSON                   // json.Unmarshaler: IntOrString, Quantity, Time, ...
+	viaText                   // encoding.TextUnmarshaler, for strings
+)
+
+// decodesItself reports (and caches: reflect's Implements is slow) whether
+// *t decodes itself.
+func (d *typedDecoder) decodesItself(t reflect.Type) selfDecoding {
+	if how, ok := d.selfDecoding[t]; ok {
+		return how
+	}
+	how := byReflection
+	switch pt := reflect.PointerTo(t); {
+	case pt.Implements(jsonUnmarshalerType):
+		how = viaJSON
+	case pt.Implements(textUnmarshalerType):
+		how = viaText
+	}
+	d.selfDecoding[t] = how
+	return how
+}
+
 type structLayout struct {
 	fields map[string]fieldLayout
 	names  []string // for "did you mean" suggestions
@@ -56,7 +83,7 @@ type fieldLayout struct {
 const maxTypedErrors = 50
 
 func newTypedDecoder() *typedDecoder {
-	return &typedDecoder{structs: map[reflect.Type]*structLayout{}}
+	return &typedDecoder{structs: map[reflect.Type]*structLayout{}, selfDecoding: map[reflect.Type]selfDecoding{}}
 }
 
 // decode fills obj (a pointer to a struct) from n and returns the problems
@@ -94,11 +121,12 @@ func (d *typedDecoder) value(n *yamltree.Node, v reflect.Value) {
 		d.value(n, v.Elem())
 		return
 	}
-	if reflect.PointerTo(v.Type()).Implements(jsonUnmarshalerType) {
+	decodesItself := d.decodesItself(v.Type())
+	if decodesItself == viaJSON {
 		d.unmarshalJSON(n, v.Addr().Interface().(json.Unmarshaler))
 		return
 	}
-	if n.Kind == yamltree.String && reflect.PointerTo(v.Type()).Implements(textUnmarshalerType) {
+	if n.Kind == yamltree.String && decodesItself == viaText {
 		if err := v.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(n.Text)); err != nil {
 			d.fail(n.Pos, RuleWrongType, err.Error())
 		}
