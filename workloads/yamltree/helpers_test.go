@@ -43,20 +43,8 @@ func splitDocs(name string, data []byte) []testDoc {
 
 func corpusDocs(t testing.TB) []testDoc {
 	var docs []testDoc
-	// shared/ sits beside the repository, on a workstation and in CI.
-	root := ""
-	for _, dir := range []string{
-		filepath.Join("..", "..", "..", "shared", "corpus", "real-world"),
-		"/work/shared/corpus/real-world",
-	} {
-		if _, err := os.Stat(dir); err == nil {
-			root = dir
-			break
-		}
-	}
-	if root == "" {
-		t.Fatal("corpus not found: expected shared/corpus/real-world beside the repository")
-	}
+	// The real-world corpus is kept in the repository (see its SOURCES.md).
+	root := filepath.Join("..", "testdata", "corpus", "real-world")
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
