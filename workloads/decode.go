@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -86,6 +87,7 @@ func yamlError(file string, doc, line int, err error) DocumentResult {
 	}
 	r := documentError(file, doc, line, rule, yerr.Message)
 	r.Diagnostics[0].Pos = Position{File: file, Line: yerr.Pos.Line, Col: yerr.Pos.Col}
+	r.Diagnostics[0].Field = strings.TrimPrefix(yerr.Field, ".")
 	return r
 }
 

@@ -34,3 +34,14 @@ func tooManyNodesError(pos Pos, max int, aliases bool) *Error {
 	}
 	return &Error{Pos: pos, Kind: KindAliasBomb, Message: msg}
 }
+
+// withPath prefixes a duplicate key error's field path with the step that
+// led to it, as the error travels up the tree: the user is told which
+// mapping repeats the key (spec.template.metadata.labels.app), not only
+// where. Other errors pass unchanged.
+func withPath(err error, step string) error {
+	if e, ok := err.(*Error); ok && e.Kind == KindDuplicateKey {
+		e.Field = step + e.Field
+	}
+	return err
+}

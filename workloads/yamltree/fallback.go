@@ -167,7 +167,7 @@ func (c *converter) seq(y *yaml.Node, depth int) (*Node, cost, error) {
 	for _, e := range y.Content {
 		item, k, err := c.conv(e, depth+1)
 		if err != nil {
-			return nil, cost{}, err
+			return nil, cost{}, withPath(err, "["+strconv.Itoa(len(n.Items))+"]")
 		}
 		if err := badFloat(item); err != nil {
 			return nil, cost{}, err
@@ -205,7 +205,7 @@ func (c *converter) mapping(y *yaml.Node, depth int) (*Node, cost, error) {
 		}
 		v, vk, err := c.conv(vy, depth+1)
 		if err != nil {
-			return nil, cost{}, err
+			return nil, cost{}, withPath(err, "."+key)
 		}
 		if err := badFloat(v); err != nil {
 			return nil, cost{}, err
@@ -215,7 +215,7 @@ func (c *converter) mapping(y *yaml.Node, depth int) (*Node, cost, error) {
 			return nil, cost{}, err
 		}
 		if err := b.set(Field{Key: key, KeyPos: k.Pos, Value: v}, true); err != nil {
-			return nil, cost{}, err
+			return nil, cost{}, withPath(err, "."+key)
 		}
 	}
 	n.Fields = b.fields

@@ -98,6 +98,9 @@ type Error struct {
 	// Kind classifies the error for rule ids: "syntax", "duplicate-key",
 	// "alias-bomb", "too-deep".
 	Kind string
+	// Field is, for a duplicate key, the path of the repeated key with a
+	// leading dot (".spec.replicas", ".spec.containers[0].name").
+	Field string
 }
 
 func (e *Error) Error() string { return e.Message }
