@@ -17,8 +17,12 @@ type Checker struct {
 	found map[Key]bool // ConfigMaps and Secrets in the input
 }
 
+// pendingRef is a reference to check once the whole input is read. Its
+// strings are copies: a name sliced from a document would keep that whole
+// document in memory until the end of the run.
 type pendingRef struct {
-	ref    Reference
+	target Key
+	path   string
 	pos    Position
 	object string
 }
@@ -33,6 +37,7 @@ func NewChecker() *Checker {
 func (c *Checker) Check(o *Object) []Diagnostic {
 	Default(o.Obj)
 	key := o.Key()
+	key.Namespace, key.Name = strings.Clone(key.Namespace), strings.Clone(key.Name) // kept past o, see pendingRef
 	object := key.String()
 	var out []Diagnostic
 	add := func(f Finding) {
@@ -66,8 +71,12 @@ func (c *Checker) Check(o *Object) []Diagnostic {
 		c.found[key] = true
 	}
 	for _, r := range configReferences(o.Obj) {
+		if r.Optional {
+			continue
+		}
 		path := r.Path.String()
-		c.refs = append(c.refs, pendingRef{ref: r, pos: o.position(path), object: object})
+		target := Key{Kind: r.Kind, Namespace: strings.Clone(r.Namespace), Name: strings.Clone(r.Name)}
+		c.refs = append(c.refs, pendingRef{target: target, path: path, pos: o.position(path), object: object})
 	}
 	return out
 }
@@ -77,12 +86,12 @@ func (c *Checker) Check(o *Object) []Diagnostic {
 func (c *Checker) Finish() []Diagnostic {
 	var out []Diagnostic
 	for _, p := range c.refs {
-		if p.ref.Optional || c.found[Key{Kind: p.ref.Kind, Namespace: p.ref.Namespace, Name: p.ref.Name}] {
+		if c.found[p.target] {
 			continue
 		}
 		out = append(out, Diagnostic{
-			Severity: SeverityWarning, Pos: p.pos, Field: p.ref.Path.String(), Rule: RuleMissingRef, Object: p.object,
-			Message: p.ref.Kind + " " + p.ref.Namespace + "/" + p.ref.Name + " is not defined in the input; pods will not start until it exists",
+			Severity: SeverityWarning, Pos: p.pos, Field: p.path, Rule: RuleMissingRef, Object: p.object,
+			Message: p.target.String() + " is not defined in the input; pods will not start until it exists",
 		})
 	}
 	c.refs = nil

@@ -107,9 +107,11 @@ func (d *Decoder) decodeDocument(origin Origin, tree *yamltree.Node, yield func(
 		return
 	}
 	apiVersion, kind := stringField(tree, "apiVersion"), stringField(tree, "kind")
-	res.APIVersion, res.Kind = apiVersion, kind
+	// Results outlive the document (JSON and JUnit output collect them):
+	// copy what they keep, or each would pin its whole document in memory.
+	res.APIVersion, res.Kind = strings.Clone(apiVersion), strings.Clone(kind)
 	if meta := tree.Get("metadata"); meta != nil {
-		res.Name, res.Namespace = stringField(meta, "name"), stringField(meta, "namespace")
+		res.Name, res.Namespace = strings.Clone(stringField(meta, "name")), strings.Clone(stringField(meta, "namespace"))
 	}
 	switch {
 	case apiVersion == "" && kind == "":

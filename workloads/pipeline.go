@@ -53,7 +53,7 @@ func Validate(paths []string, opts ValidateOptions, sink Sink) Summary {
 			err = dec.DecodeFile(name, r, func(d Decoded) {
 				if d.Object != nil {
 					d.Result.Diagnostics = append(d.Result.Diagnostics, chk.Check(d.Object)...)
-					d.Result.Namespace = d.Object.Meta().GetNamespace() // as defaulted
+					d.Result.Namespace = strings.Clone(d.Object.Meta().GetNamespace()) // as defaulted
 				}
 				report(d.Result)
 			})
