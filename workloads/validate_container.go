@@ -37,15 +37,7 @@ func (c *checks) containers(spec *corev1.PodSpec, path *field.Path, volumes map[
 // container checks one container. names collects the container names seen
 // so far in the pod.
 func (c *checks) container(ctr *corev1.Container, path *field.Path, volumes, names map[string]bool, grace *int64, owner podOwner, isInit bool) {
-	switch {
-	case ctr.Name == "":
-		c.required(path.Child("name"), RuleRequired, "")
-	case names[ctr.Name]:
-		c.duplicate(path.Child("name"), RuleUniqueName, ctr.Name)
-	default:
-		c.dnsLabel(ctr.Name, path.Child("name"), RuleName)
-		names[ctr.Name] = true
-	}
+	c.uniqueName(ctr.Name, path.Child("name"), names)
 	if ctr.Image == "" {
 		c.required(path.Child("image"), RuleRequired, "")
 	} else if owner.isPod && strings.TrimSpace(ctr.Image) != ctr.Image {

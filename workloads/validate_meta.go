@@ -157,6 +157,20 @@ func templateLabels(tmpl *corev1.PodTemplateSpec) map[string]string {
 	return tmpl.Labels
 }
 
+// uniqueName checks the name of a container or volume: set, a DNS label,
+// and not among seen, to which it is added.
+func (c *checks) uniqueName(name string, path *field.Path, seen map[string]bool) {
+	switch {
+	case name == "":
+		c.required(path, RuleRequired, "")
+	case seen[name]:
+		c.duplicate(path, RuleUniqueName, name)
+	default:
+		c.dnsLabel(name, path, RuleName)
+		seen[name] = true
+	}
+}
+
 // dnsLabel checks a field that must be a DNS-1123 label (container, port
 // and volume names, hostname...).
 func (c *checks) dnsLabel(value string, path *field.Path, rule string) {

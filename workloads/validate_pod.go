@@ -179,15 +179,7 @@ func (c *checks) volumes(vols []corev1.Volume, path *field.Path, owner podOwner)
 	for i := range vols {
 		v := &vols[i]
 		p := path.Index(i)
-		switch {
-		case v.Name == "":
-			c.required(p.Child("name"), RuleRequired, "")
-		case declared[v.Name]:
-			c.duplicate(p.Child("name"), RuleUniqueName, v.Name)
-		default:
-			c.dnsLabel(v.Name, p.Child("name"), RuleName)
-			declared[v.Name] = true
-		}
+		c.uniqueName(v.Name, p.Child("name"), declared)
 		c.volumeSource(&v.VolumeSource, p)
 	}
 	for _, name := range owner.claimVolumes {
