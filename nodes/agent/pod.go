@@ -1,0 +1,427 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+
+	"github.com/berth-io/berth/nodes"
+	"github.com/berth-io/berth/reconciler/controller"
+	"github.com/berth-io/berth/reconciler/store"
+)
+
+// podRun is one sync's view of a pod on the runtime.
+type podRun struct {
+	pod     *corev1.Pod
+	sandbox nodes.PodSandbox
+	// latest and previous are the newest and the one-before instances of
+	// each container, by name.
+	latest, previous map[string]nodes.ContainerStatus
+	// waiting says why a container is not running when the runtime alone
+	// cannot (CrashLoopBackOff, ErrImagePull).
+	waiting map[string]corev1.ContainerStateWaiting
+	// initialized: every regular init container exited 0 and every
+	// sidecar started.
+	initialized bool
+	// wake is when the pod must be synced again (zero: on change only).
+	wake time.Time
+}
+
+// syncPod makes the runtime match one pod and reports its status.
+func (a *Agent) syncPod(ctx context.Context, ns, name string) error {
+	sbs, err := a.opts.Runtime.ListPodSandboxes(ctx, nodes.SandboxFilter{Labels: map[string]string{
+		nodes.LabelPodNamespace: ns, nodes.LabelPodName: name, nodes.LabelManagedBy: nodes.ManagedByAgent,
+	}})
+	if err != nil {
+		return err
+	}
+	var pod *corev1.Pod
+	if obj, ok := a.pods.Get(ns, name); ok {
+		if p := obj.(*corev1.Pod); p.Spec.NodeName == a.name {
+			pod = p
+		}
+	}
+	// Sandboxes of a pod that left this node, or of an older pod of the
+	// same name, go at once.
+	var mine []nodes.PodSandbox
+	for _, sb := range sbs {
+		if pod != nil && sb.UID == string(pod.UID) {
+			mine = append(mine, sb)
+			continue
+		}
+		if err := a.removeSandbox(ctx, sb); err != nil {
+			return err
+		}
+	}
+	switch {
+	case pod == nil:
+		return nil
+	case pod.DeletionTimestamp != nil:
+		return a.terminate(ctx, pod, mine)
+	case isTerminal(pod):
+		// Finished: release the network, keep the containers for logs.
+		for _, sb := range mine {
+			if sb.State == nodes.SandboxReady {
+				if err := a.opts.Runtime.StopPodSandbox(ctx, sb.ID); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return a.run(ctx, pod, mine)
+}
+
+func isTerminal(pod *corev1.Pod) bool {
+	return pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
+}
+
+// removeSandbox kills and removes a sandbox and forgets what the agent
+// kept about its containers.
+func (a *Agent) removeSandbox(ctx context.Context, sb nodes.PodSandbox) error {
+	cs, err := a.opts.Runtime.ListContainers(ctx, nodes.ContainerFilter{SandboxID: sb.ID})
+	if err != nil {
+		return err
+	}
+	if err := a.opts.Runtime.RemovePodSandbox(ctx, sb.ID); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	for _, c := range cs {
+		delete(a.stopping, c.ID)
+	}
+	a.mu.Unlock()
+	a.backoff.forget(sb.UID + "/")
+	return nil
+}
+
+// run starts what should run, restarts what exited, and writes status.
+func (a *Agent) run(ctx context.Context, pod *corev1.Pod, sbs []nodes.PodSandbox) error {
+	r := &podRun{pod: pod, waiting: map[string]corev1.ContainerStateWaiting{}}
+	if err := a.ensureSandbox(ctx, r, sbs); err != nil {
+		return err
+	}
+	if err := a.loadContainers(ctx, r); err != nil {
+		return err
+	}
+	a.startContainers(ctx, r)
+
+	status := a.podStatus(ctx, r)
+	if !equality.Semantic.DeepEqual(&pod.Status, status) {
+		p := pod.DeepCopy()
+		p.Status = *status
+		if _, err := a.opts.Store.Update(ctx, p); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return nil
+			}
+			return err
+		}
+	}
+
+	if a.timeline != nil {
+		if t, ok := a.timeline.NextChange(r.sandbox.ID); ok {
+			r.wake = earliest(r.wake, t)
+		}
+	} else if a.opts.ResyncPeriod > 0 {
+		r.wake = earliest(r.wake, a.now().Add(a.opts.ResyncPeriod))
+	}
+	return a.requeueAt(r.wake)
+}
+
+// ensureSandbox finds the pod's ready sandbox or makes one (after
+// removing dead ones: their containers start again in the new one).
+func (a *Agent) ensureSandbox(ctx context.Context, r *podRun, sbs []nodes.PodSandbox) error {
+	var attempt uint32
+	for i, sb := range sbs {
+		if sb.State == nodes.SandboxReady && i == len(sbs)-1 {
+			r.sandbox = sb
+			return nil
+		}
+		attempt = max(attempt, sb.Attempt+1)
+	}
+	for _, sb := range sbs {
+		if err := a.removeSandbox(ctx, sb); err != nil {
+			return err
+		}
+	}
+	sb, err := a.opts.Runtime.RunPodSandbox(ctx, &nodes.PodSandboxConfig{
+		Pod: r.pod, Attempt: attempt, Labels: nodes.SandboxLabels(r.pod),
+	})
+	if err != nil {
+		a.event(r.pod, corev1.EventTypeWarning, "FailedCreatePodSandBox", "Failed to create pod sandbox: %v", err)
+		return err
+	}
+	r.sandbox = sb
+	return nil
+}
+
+// loadContainers reads the sandbox's containers: newest instance and the
+// one before, per name.
+func (a *Agent) loadContainers(ctx context.Context, r *podRun) error {
+	cs, err := a.opts.Runtime.ListContainers(ctx, nodes.ContainerFilter{SandboxID: r.sandbox.ID})
+	if err != nil {
+		return err
+	}
+	r.latest, r.previous = map[string]nodes.ContainerStatus{}, map[string]nodes.ContainerStatus{}
+	for _, c := range cs {
+		cur, ok := r.latest[c.Name]
+		if !ok || c.Attempt > cur.Attempt {
+			if ok {
+				r.previous[c.Name] = cur
+			}
+			r.latest[c.Name] = c
+			continue
+		}
+		if prev, ok := r.previous[c.Name]; !ok || c.Attempt > prev.Attempt {
+			r.previous[c.Name] = c
+		}
+	}
+	return nil
+}
+
+// startContainers runs the init containers in order (each regular one
+// must exit 0 before the next starts; sidecars start and keep running),
+// then the app containers, restarting those that exited per the
+// restartPolicy with CrashLoopBackOff.
+func (a *Agent) startContainers(ctx context.Context, r *podRun) {
+	spec := &r.pod.Spec
+	for i := range spec.InitContainers {
+		c := &spec.InitContainers[i]
+		cur, has := r.latest[c.Name]
+		if isSidecar(c) {
+			switch {
+			case !has:
+				if !a.start(ctx, r, c, 0, false) {
+					return
+				}
+			case cur.State == nodes.ContainerExited:
+				if !a.restart(ctx, r, c, cur, false) {
+					return
+				}
+			}
+			continue
+		}
+		switch {
+		case !has:
+			if !a.start(ctx, r, c, 0, true) {
+				return
+			}
+		case cur.State == nodes.ContainerExited && cur.ExitCode != 0:
+			if spec.RestartPolicy == corev1.RestartPolicyNever || !a.restart(ctx, r, c, cur, true) {
+				return
+			}
+		}
+		if cur = r.latest[c.Name]; cur.State != nodes.ContainerExited || cur.ExitCode != 0 {
+			return
+		}
+	}
+	r.initialized = true
+	for i := range spec.Containers {
+		c := &spec.Containers[i]
+		cur, has := r.latest[c.Name]
+		switch {
+		case !has:
+			a.start(ctx, r, c, 0, false)
+		case cur.State == nodes.ContainerExited && shouldRestart(spec.RestartPolicy, cur.ExitCode):
+			a.restart(ctx, r, c, cur, false)
+		}
+	}
+}
+
+// restart starts a new instance of an exited container unless it is in
+// CrashLoopBackOff; it reports whether the new instance started.
+func (a *Agent) restart(ctx context.Context, r *podRun, c *corev1.Container, cur nodes.ContainerStatus, init bool) bool {
+	now := a.now()
+	key := string(r.pod.UID) + "/" + c.Name
+	if left, window := a.backoff.wait(key, cur.FinishedAt, now); left > 0 {
+		r.waiting[c.Name] = corev1.ContainerStateWaiting{
+			Reason: "CrashLoopBackOff",
+			Message: fmt.Sprintf("back-off %s restarting failed container=%s pod=%s_%s(%s)",
+				window, c.Name, r.pod.Name, r.pod.Namespace, r.pod.UID),
+		}
+		r.wake = earliest(r.wake, now.Add(left))
+		a.event(r.pod, corev1.EventTypeWarning, "BackOff", "Back-off restarting failed container %s in pod %s_%s(%s)",
+			c.Name, r.pod.Name, r.pod.Namespace, r.pod.UID)
+		return false
+	}
+	a.backoff.restarted(key, cur.FinishedAt, now)
+	// Keep the exited instance (lastState) and drop the one before it, as
+	// kubelet's container GC keeps one dead instance per container.
+	if prev, ok := r.previous[c.Name]; ok {
+		if err := a.opts.Runtime.RemoveContainer(ctx, prev.ID); err != nil {
+			a.opts.Log.Error("agent: remove container", "node", a.name, "container", prev.ID, "err", err)
+		}
+	}
+	return a.start(ctx, r, c, cur.Attempt+1, init)
+}
+
+// start pulls, creates and starts one container instance, and records it
+// as the latest; it reports whether it started.
+func (a *Agent) start(ctx context.Context, r *podRun, c *corev1.Container, attempt uint32, init bool) bool {
+	now := a.now()
+	pullKey := string(r.pod.UID) + "/pull/" + c.Name
+	if left, _ := a.backoff.sinceUpdate(pullKey, now); left > 0 {
+		r.waiting[c.Name] = corev1.ContainerStateWaiting{Reason: "ImagePullBackOff",
+			Message: fmt.Sprintf("Back-off pulling image %q", c.Image)}
+		r.wake = earliest(r.wake, now.Add(left))
+		return false
+	}
+	ref, err := a.opts.Runtime.PullImage(ctx, c.Image, pullPolicy(c), nil)
+	if err != nil {
+		a.backoff.restarted(pullKey, now, now)
+		reason := "ErrImagePull"
+		if errors.Is(err, nodes.ErrImageNeverPull) {
+			reason = "ErrImageNeverPull"
+		}
+		r.waiting[c.Name] = corev1.ContainerStateWaiting{Reason: reason, Message: err.Error()}
+		left, _ := a.backoff.sinceUpdate(pullKey, now)
+		r.wake = earliest(r.wake, now.Add(left))
+		a.event(r.pod, corev1.EventTypeWarning, "Failed", "Failed to pull image %q: %v", c.Image, err)
+		return false
+	}
+	a.backoff.forget(pullKey)
+
+	cfg := &nodes.ContainerConfig{
+		Name: c.Name, Attempt: attempt, Image: ref,
+		Command: c.Command, Args: c.Args, WorkingDir: c.WorkingDir,
+		Env:    literalEnv(c.Env),
+		Labels: nodes.ContainerLabels(r.pod, c.Name),
+		Init:   init, Spec: c,
+		LogPath: fmt.Sprintf("%s/%d.log", c.Name, attempt),
+	}
+	id, err := a.opts.Runtime.CreateContainer(ctx, r.sandbox.ID, cfg)
+	if err != nil {
+		r.waiting[c.Name] = corev1.ContainerStateWaiting{Reason: "CreateContainerError", Message: err.Error()}
+		a.event(r.pod, corev1.EventTypeWarning, "Failed", "Error: %v", err)
+		return false
+	}
+	a.event(r.pod, corev1.EventTypeNormal, "Created", "Created container: %s", c.Name)
+	if err := a.opts.Runtime.StartContainer(ctx, id); err != nil {
+		_ = a.opts.Runtime.RemoveContainer(ctx, id)
+		r.waiting[c.Name] = corev1.ContainerStateWaiting{Reason: "RunContainerError", Message: err.Error()}
+		a.event(r.pod, corev1.EventTypeWarning, "Failed", "Error: %v", err)
+		return false
+	}
+	a.event(r.pod, corev1.EventTypeNormal, "Started", "Started container %s", c.Name)
+	st, err := a.opts.Runtime.ContainerStatus(ctx, id)
+	if err != nil {
+		return false
+	}
+	if cur, ok := r.latest[c.Name]; ok {
+		r.previous[c.Name] = cur
+	}
+	r.latest[c.Name] = st
+	return true
+}
+
+// pullPolicy is the container's, or Kubernetes' default for its image:
+// Always for :latest or no tag, else IfNotPresent.
+func pullPolicy(c *corev1.Container) corev1.PullPolicy {
+	if c.ImagePullPolicy != "" {
+		return c.ImagePullPolicy
+	}
+	img := c.Image
+	if strings.Contains(img, "@") {
+		return corev1.PullIfNotPresent
+	}
+	if i := strings.LastIndex(img, ":"); i < 0 || strings.Contains(img[i:], "/") || img[i+1:] == "latest" {
+		return corev1.PullAlways
+	}
+	return corev1.PullIfNotPresent
+}
+
+// literalEnv passes the env vars with literal values. valueFrom
+// (configMapKeyRef, secretKeyRef, fieldRef) and envFrom are resolved with
+// the containerd node (issue 4).
+func literalEnv(env []corev1.EnvVar) []nodes.EnvVar {
+	var out []nodes.EnvVar
+	for _, e := range env {
+		if e.ValueFrom == nil {
+			out = append(out, nodes.EnvVar{Name: e.Name, Value: e.Value})
+		}
+	}
+	return out
+}
+
+// terminate stops a pod being deleted: each container gets the stop
+// signal with the grace period as its timeout, once; when all have
+// exited the sandboxes go and the pod is removed from the store.
+func (a *Agent) terminate(ctx context.Context, pod *corev1.Pod, sbs []nodes.PodSandbox) error {
+	grace := gracePeriod(pod)
+	var wake time.Time
+	for _, sb := range sbs {
+		cs, err := a.opts.Runtime.ListContainers(ctx, nodes.ContainerFilter{SandboxID: sb.ID})
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			if c.State == nodes.ContainerExited {
+				continue
+			}
+			a.mu.Lock()
+			asked := a.stopping[c.ID]
+			a.stopping[c.ID] = true
+			a.mu.Unlock()
+			if !asked {
+				a.event(pod, corev1.EventTypeNormal, "Killing", "Stopping container %s", c.Name)
+				if err := a.opts.Runtime.StopContainer(ctx, c.ID, grace); err != nil && !errors.Is(err, nodes.ErrNotFound) {
+					return err
+				}
+			}
+			st, err := a.opts.Runtime.ContainerStatus(ctx, c.ID)
+			if err != nil && !errors.Is(err, nodes.ErrNotFound) {
+				return err
+			}
+			if err == nil && st.State != nodes.ContainerExited {
+				wake = earliest(wake, a.stopWake(sb.ID))
+			}
+		}
+	}
+	if !wake.IsZero() {
+		return a.requeueAt(wake)
+	}
+	for _, sb := range sbs {
+		if err := a.removeSandbox(ctx, sb); err != nil {
+			return err
+		}
+	}
+	err := a.opts.Store.Delete(ctx, "Pod", pod.Namespace, pod.Name, store.DeleteOptions{UID: string(pod.UID)})
+	if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrConflict) {
+		return err
+	}
+	return nil
+}
+
+// stopWake is when to look again at a sandbox whose containers are
+// stopping: when the runtime says, or in a second.
+func (a *Agent) stopWake(sandboxID string) time.Time {
+	if a.timeline != nil {
+		if t, ok := a.timeline.NextChange(sandboxID); ok {
+			return t
+		}
+	}
+	return a.now().Add(time.Second)
+}
+
+// gracePeriod is the pod's deletion grace: deletionGracePeriodSeconds,
+// else terminationGracePeriodSeconds, else 30s.
+func gracePeriod(pod *corev1.Pod) time.Duration {
+	switch {
+	case pod.DeletionGracePeriodSeconds != nil:
+		return time.Duration(max(*pod.DeletionGracePeriodSeconds, 0)) * time.Second
+	case pod.Spec.TerminationGracePeriodSeconds != nil:
+		return time.Duration(max(*pod.Spec.TerminationGracePeriodSeconds, 0)) * time.Second
+	}
+	return DefaultGracePeriod
+}
+
+// isRequeue reports whether err is a Requeue (not a failure).
+func isRequeue(err error) bool {
+	var rq controller.Requeue
+	return errors.As(err, &rq)
+}
