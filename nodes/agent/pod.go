@@ -116,7 +116,9 @@ func (a *Agent) run(ctx context.Context, pod *corev1.Pod, sbs []nodes.PodSandbox
 		p := pod.DeepCopy()
 		p.Status = *status
 		if _, err := a.opts.Store.Update(ctx, p); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
+			// A conflict means a newer pod is on its way through the cache,
+			// whose event syncs the pod again; gone is gone.
+			if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
 				return nil
 			}
 			return err

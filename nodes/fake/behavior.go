@@ -13,7 +13,9 @@ type Behavior struct {
 	// ReadyAfter is how long after it starts a container becomes ready.
 	ReadyAfter time.Duration
 	// Fail makes each container exit with ExitCode (1 when 0) FailAfter
-	// after it starts; restarts fail again.
+	// after it starts, never having been ready (a crash on start-up); a
+	// restart fails again unless the BehaviorFunc, asked anew for each
+	// container instance, says otherwise.
 	Fail      bool
 	ExitCode  int32
 	FailAfter time.Duration

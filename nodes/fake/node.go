@@ -44,8 +44,8 @@ func DefaultCapacity() corev1.ResourceList {
 func NodeName(i int) string { return fmt.Sprintf("node-%04d", i) }
 
 // NewNode returns the agent of fake node i (named NodeName(i), pod subnet
-// 10.x.y.0/24 of its own, InternalIP 172.x.y.z) and its runtime. Register
-// the agent with the manager (or put it in a Pool).
+// NodeCIDR(i), InternalIP NodeIP(i)) and its new runtime. Register the
+// agent with the manager (or put it in a Pool).
 func NewNode(i int, st store.Store, opts NodeOptions) (*agent.Agent, *Runtime, error) {
 	if opts.Clock == nil {
 		return nil, nil, fmt.Errorf("fake: NodeOptions.Clock is required")
@@ -53,26 +53,40 @@ func NewNode(i int, st store.Store, opts NodeOptions) (*agent.Agent, *Runtime, e
 	if i < 0 || i >= 192*256 {
 		return nil, nil, fmt.Errorf("fake: node index %d out of range", i)
 	}
-	cidr := fmt.Sprintf("10.%d.%d.0/24", 64+i/256, i%256)
-	rt, err := New(Options{Clock: opts.Clock, Behavior: opts.Behavior, PodCIDR: cidr})
+	rt, err := New(Options{Clock: opts.Clock, Behavior: opts.Behavior, PodCIDR: NodeCIDR(i)})
 	if err != nil {
 		return nil, nil, err
+	}
+	a, err := NewNodeOn(i, rt, st, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, rt, nil
+}
+
+// NewNodeOn returns the agent of fake node i over an existing runtime: a
+// node agent restarting on a machine whose pods kept running. The agent
+// adopts them (by their labels) instead of starting them again. The
+// runtime keeps the Behavior and clock it was made with; opts.Behavior is
+// not used.
+func NewNodeOn(i int, rt *Runtime, st store.Store, opts NodeOptions) (*agent.Agent, error) {
+	if opts.Clock == nil {
+		return nil, fmt.Errorf("fake: NodeOptions.Clock is required")
+	}
+	if i < 0 || i >= 192*256 {
+		return nil, fmt.Errorf("fake: node index %d out of range", i)
 	}
 	capacity := opts.Capacity
 	if capacity == nil {
 		capacity = DefaultCapacity()
 	}
-	j := i + 1
-	a, err := agent.New(agent.Options{
+	return agent.New(agent.Options{
 		Config: agent.Config{
-			NodeName: NodeName(i),
-			Labels:   opts.Labels,
-			Capacity: capacity,
-			Addresses: []corev1.NodeAddress{{
-				Type:    corev1.NodeInternalIP,
-				Address: fmt.Sprintf("172.%d.%d.%d", 16+j>>16, (j>>8)&255, j&255),
-			}},
-			PodCIDR:         cidr,
+			NodeName:        NodeName(i),
+			Labels:          opts.Labels,
+			Capacity:        capacity,
+			Addresses:       []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: NodeIP(i)}},
+			PodCIDR:         NodeCIDR(i),
 			HeartbeatPeriod: opts.HeartbeatPeriod,
 			RuntimeName:     "fake",
 		},
@@ -82,13 +96,19 @@ func NewNode(i int, st store.Store, opts NodeOptions) (*agent.Agent, *Runtime, e
 		Clock:    opts.Clock,
 		Recorder: opts.Recorder,
 	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return a, rt, nil
 }
 
-// NewNodes returns n fake nodes (NodeName(0) ... NodeName(n-1)) as one
+// NodeCIDR is fake node i's pod subnet: 10.(64+i/256).(i%256).0/24.
+func NodeCIDR(i int) string { return fmt.Sprintf("10.%d.%d.0/24", 64+i/256, i%256) }
+
+// NodeIP is fake node i's InternalIP, in 172.16.0.0/12 (i+1 as the host
+// part, so node 0 is 172.16.0.1).
+func NodeIP(i int) string {
+	j := i + 1
+	return fmt.Sprintf("172.%d.%d.%d", 16+j>>16, (j>>8)&255, j&255)
+}
+
+// NewNodes returns n new fake nodes (NodeName(0) ... NodeName(n-1)) as one
 // agent.Pool, with their runtimes in the same order. Register the pool
 // with the manager.
 func NewNodes(n int, st store.Store, opts NodeOptions) (*agent.Pool, []*Runtime, error) {
@@ -107,4 +127,23 @@ func NewNodes(n int, st store.Store, opts NodeOptions) (*agent.Pool, []*Runtime,
 		return nil, nil, err
 	}
 	return pool, rts, nil
+}
+
+// NewNodesOn is NewNodes over the runtimes of a previous run (node i on
+// runtimes[i]): agents restart, pods keep running and are adopted. It
+// returns runtimes back for symmetry with NewNodes.
+func NewNodesOn(runtimes []*Runtime, st store.Store, opts NodeOptions) (*agent.Pool, []*Runtime, error) {
+	agents := make([]*agent.Agent, 0, len(runtimes))
+	for i, rt := range runtimes {
+		a, err := NewNodeOn(i, rt, st, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		agents = append(agents, a)
+	}
+	pool, err := agent.NewPool(agents...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pool, runtimes, nil
 }

@@ -45,6 +45,7 @@ type Runtime struct {
 	images     map[string]string // image → ref
 	pulls      int
 	sandboxes  map[string]*sandbox
+	byPod      map[string]map[string]*sandbox // podKey(labels) → sandboxes by ID
 	containers map[string]*container
 }
 
@@ -87,6 +88,7 @@ func New(opts Options) (*Runtime, error) {
 		ipam:       m,
 		images:     map[string]string{},
 		sandboxes:  map[string]*sandbox{},
+		byPod:      map[string]map[string]*sandbox{},
 		containers: map[string]*container{},
 	}
 	for _, img := range opts.Images {
@@ -130,6 +132,11 @@ func (r *Runtime) RunPodSandbox(_ context.Context, cfg *nodes.PodSandboxConfig) 
 		sb.info.IP, sb.info.IPs = ip, []string{ip}
 	}
 	r.sandboxes[sb.info.ID] = sb
+	key := podKey(sb.info.Labels)
+	if r.byPod[key] == nil {
+		r.byPod[key] = map[string]*sandbox{}
+	}
+	r.byPod[key][sb.info.ID] = sb
 	return copySandbox(sb.info), nil
 }
 
@@ -172,16 +179,30 @@ func (r *Runtime) RemovePodSandbox(ctx context.Context, id string) error {
 			delete(r.containers, cid)
 		}
 	}
+	if sb := r.sandboxes[id]; sb != nil {
+		key := podKey(sb.info.Labels)
+		delete(r.byPod[key], id)
+		if len(r.byPod[key]) == 0 {
+			delete(r.byPod, key)
+		}
+	}
 	delete(r.sandboxes, id)
 	return nil
 }
 
 // ListPodSandboxes implements nodes.Runtime; results are in creation order.
+// A filter on the pod's namespace and name labels is an index lookup.
 func (r *Runtime) ListPodSandboxes(_ context.Context, f nodes.SandboxFilter) ([]nodes.PodSandbox, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	candidates := r.sandboxes
+	ns, okNS := f.Labels[nodes.LabelPodNamespace]
+	name, okName := f.Labels[nodes.LabelPodName]
+	if okNS && okName {
+		candidates = r.byPod[ns+"/"+name]
+	}
 	var out []nodes.PodSandbox
-	for _, sb := range r.sandboxes {
+	for _, sb := range candidates {
 		if (f.ID == "" || f.ID == sb.info.ID) &&
 			(f.State == "" || f.State == sb.info.State) &&
 			nodes.MatchLabels(sb.info.Labels, f.Labels) {
@@ -374,7 +395,8 @@ func (r *Runtime) Exec(_ context.Context, id string, _ []string, _ time.Duration
 }
 
 // Ready reports whether a container is running and past its ReadyAfter,
-// and when it will be (zero if it is, or never will be while running).
+// and when it will be (zero if it is, or never will be while running). A
+// container whose Behavior fails is never ready.
 func (r *Runtime) Ready(id string) (ready bool, at time.Time, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -386,6 +408,9 @@ func (r *Runtime) Ready(id string) (ready bool, at time.Time, err error) {
 	r.refresh(c, now)
 	if c.status.State != nodes.ContainerRunning {
 		return false, time.Time{}, fmt.Errorf("container %q: %w", id, nodes.ErrNotRunning)
+	}
+	if c.behavior.Fail {
+		return false, time.Time{}, nil // crashes before it is ever ready
 	}
 	readyAt := c.status.StartedAt.Add(c.behavior.ReadyAfter)
 	if !now.Before(readyAt) {
@@ -432,7 +457,9 @@ func (r *Runtime) nextLocked(match func(*container) bool) (time.Time, bool) {
 		if !c.exitAt.IsZero() {
 			consider(c.exitAt)
 		}
-		consider(c.status.StartedAt.Add(c.behavior.ReadyAfter))
+		if !c.behavior.Fail {
+			consider(c.status.StartedAt.Add(c.behavior.ReadyAfter))
+		}
 	}
 	return next, !next.IsZero()
 }
@@ -460,6 +487,11 @@ func (r *Runtime) Stats() Stats {
 		}
 	}
 	return s
+}
+
+// podKey indexes sandboxes by the pod namespace and name labels.
+func podKey(labels map[string]string) string {
+	return labels[nodes.LabelPodNamespace] + "/" + labels[nodes.LabelPodName]
 }
 
 // compareIDs orders "kind-N" IDs by N: creation order.

@@ -44,6 +44,9 @@ type Controller struct {
 	pods        controller.Lister
 	recorder    controller.Recorder
 	clock       clock.PassiveClock
+
+	writes    *writeTracker
+	cacheWait func(ctx context.Context, rv int64) error // set by AddHandlers
 }
 
 // New returns a Deployment controller that writes to st, reads
@@ -52,13 +55,15 @@ type Controller struct {
 // deadline). Register connects it to a Manager; a test can call Sync
 // directly.
 func New(st store.Store, deployments, replicaSets, pods controller.Lister, rec controller.Recorder, clk clock.PassiveClock) *Controller {
+	writes := &writeTracker{Store: st}
 	return &Controller{
-		store:       st,
+		store:       writes,
 		deployments: deployments,
 		rsets:       replicaSets,
 		pods:        pods,
 		recorder:    rec,
 		clock:       clk,
+		writes:      writes,
 	}
 }
 
@@ -70,6 +75,9 @@ func (c *Controller) Name() string { return Name }
 // scaling event, then one step of the strategy. It may return a
 // controller.Requeue to check the progress deadline later.
 func (c *Controller) Sync(ctx context.Context, key string) error {
+	if err := awaitCache(ctx, c.writes, c.cacheWait); err != nil {
+		return err
+	}
 	namespace, name := splitKey(key)
 	obj, ok := c.deployments.Get(namespace, name)
 	if !ok {

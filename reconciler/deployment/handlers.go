@@ -38,8 +38,10 @@ type Enqueuer interface {
 // Deployment change; ReplicaSet changes mapped to their controlling
 // Deployment (or, for orphans, to the Deployments that may adopt them);
 // pod deletions for Recreate Deployments, which wait for old pods to go.
-// Register calls it.
+// It also makes each Sync first wait until cache has applied the
+// controller's own last write. Register calls it.
 func (c *Controller) AddHandlers(cache *controller.Cache, q Enqueuer) {
+	c.cacheWait = cache.WaitFor
 	cache.AddHandler("Deployment", func(old, cur store.Object) {
 		if cur != nil {
 			q.Add(controller.KeyOf(cur))

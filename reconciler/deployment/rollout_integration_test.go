@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -219,6 +220,7 @@ func webDeployment(replicas int32, image string, strategy appsv1.DeploymentStrat
 // upstream: a ReplicaSet scaled down keeps its pods until the ReplicaSet
 // controller's next sync, while another may already have grown.)
 type invariants struct {
+	mu               sync.Mutex // syncs run on worker goroutines in Run mode
 	t                *testing.T
 	st               store.Store
 	maxTotal         int32
@@ -232,6 +234,8 @@ type invariants struct {
 }
 
 func (iv *invariants) check() {
+	iv.mu.Lock()
+	defer iv.mu.Unlock()
 	if !iv.armed {
 		return
 	}
@@ -434,6 +438,69 @@ func TestRolloutWithLaggingCache(t *testing.T) {
 	mustUpdate(t, st, d)
 	iv.armed = true
 	run()
+	assertComplete(t, st, 10, "2")
+	if n := countEvents(rec, "Normal SuccessfulCreate Created pod: "); n != 20 {
+		t.Errorf("%d pods created, want 20", n)
+	}
+}
+
+// The same rollout with Manager.Run: worker goroutines, the cache in
+// background mode, the kubelet as a timer, and a fake clock moved by the
+// test. Under -race this covers the controllers' shared state
+// (expectations, handlers on the cache goroutine).
+func TestRolloutWithWorkers(t *testing.T) {
+	clk := testingclock.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	st := store.NewMemory(clk)
+	defer st.Close()
+	rec := controller.NewFakeRecorder()
+	iv := &invariants{t: t, st: st, maxTotal: 13, minAvailable: 8, minAvailableSeen: 1 << 30}
+	d := webDeployment(10, "app:v1", appsv1.DeploymentStrategy{})
+	if _, err := st.Create(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	p := newPlane(t, clk, st, rec, iv.check)
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		_ = p.m.Run(ctx, 4)
+	}()
+	defer func() {
+		cancel()
+		<-stopped
+	}()
+	waitFor := func(cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatal("timed out")
+			}
+			time.Sleep(2 * time.Millisecond)
+			clk.Step(100 * time.Millisecond)
+		}
+	}
+	complete := func(rev string) func() bool {
+		return func() bool {
+			obj, err := st.Get(context.Background(), "Deployment", "default", "web")
+			if err != nil {
+				return false
+			}
+			d := obj.(*appsv1.Deployment)
+			c := rollouts.GetDeploymentCondition(d.Status, appsv1.DeploymentProgressing)
+			pods, _, _ := st.List(context.Background(), "Pod", store.ListOptions{})
+			return rollouts.DeploymentComplete(d, &d.Status) && c != nil && c.Reason == rollouts.NewRSAvailableReason &&
+				d.Annotations[rollouts.RevisionAnnotation] == rev && len(pods) == 10
+		}
+	}
+	waitFor(complete("1"))
+	iv.mu.Lock()
+	iv.armed = true
+	iv.mu.Unlock()
+	d = getDeployment(t, st, "web")
+	d.Spec.Template.Spec.Containers[0].Image = "app:v2"
+	mustUpdate(t, st, d)
+	waitFor(complete("2"))
 	assertComplete(t, st, 10, "2")
 	if n := countEvents(rec, "Normal SuccessfulCreate Created pod: "); n != 20 {
 		t.Errorf("%d pods created, want 20", n)

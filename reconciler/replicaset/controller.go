@@ -50,7 +50,9 @@ type Controller struct {
 	clock    clock.PassiveClock
 	burst    int
 
-	exp *expectations
+	exp       *expectations
+	writes    *writeTracker
+	cacheWait func(ctx context.Context, rv int64) error // set by AddHandlers
 }
 
 // New returns a ReplicaSet controller that writes to st, reads ReplicaSets
@@ -58,14 +60,16 @@ type Controller struct {
 // reads time from clk. Register connects it to a Manager's cache and
 // queue; a test can call Sync directly.
 func New(st store.Store, replicaSets, pods controller.Lister, rec controller.Recorder, clk clock.PassiveClock) *Controller {
+	writes := &writeTracker{Store: st}
 	return &Controller{
-		store:    st,
+		store:    writes,
 		rsets:    replicaSets,
 		pods:     pods,
 		recorder: rec,
 		clock:    clk,
 		burst:    BurstReplicas,
 		exp:      newExpectations(clk),
+		writes:   writes,
 	}
 }
 
@@ -83,6 +87,9 @@ func (c *Controller) Name() string { return Name }
 // Sync implements controller.Controller: upstream's syncReplicaSet. It
 // returns a controller.Requeue while a Ready pod waits out minReadySeconds.
 func (c *Controller) Sync(ctx context.Context, key string) error {
+	if err := awaitCache(ctx, c.writes, c.cacheWait); err != nil {
+		return err
+	}
 	namespace, name := splitKey(key)
 	obj, ok := c.rsets.Get(namespace, name)
 	if !ok {

@@ -44,9 +44,11 @@ type Enqueuer interface {
 
 // AddHandlers registers the controller's cache handlers, which feed q and
 // keep the expectations: upstream's addRS/updateRS/deleteRS and
-// addPod/updatePod/deletePod. Register calls it; call it yourself when
-// wiring the controller to a queue by hand.
+// addPod/updatePod/deletePod. It also makes each Sync first wait until
+// cache has applied the controller's own last write. Register calls it;
+// call it yourself when wiring the controller to a queue by hand.
 func (c *Controller) AddHandlers(cache *controller.Cache, q Enqueuer) {
+	c.cacheWait = cache.WaitFor
 	cache.AddHandler("ReplicaSet", func(old, cur store.Object) { c.onReplicaSet(q, old, cur) })
 	cache.AddHandler("Pod", func(old, cur store.Object) { c.onPod(q, old, cur) })
 }

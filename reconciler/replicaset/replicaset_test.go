@@ -110,6 +110,7 @@ func TestSyncCreatesPods(t *testing.T) {
 // expectations keep a second sync from creating duplicates.
 func TestExpectationsPreventDuplicates(t *testing.T) {
 	f := newFixture(t)
+	f.rsc.cacheWait = nil // expectations alone, without the cache gate
 	f.create(newRS("web", 2))
 	f.mustSync("default/web")
 	if n := len(f.pods()); n != 2 {
