@@ -90,10 +90,35 @@ func FilterActiveReplicaSets(rss []*appsv1.ReplicaSet) []*appsv1.ReplicaSet {
 // (apimachinery's equality.Semantic) once the pod-template-hash label is
 // dropped from both (mirrors util.EqualIgnoreHash). Neither argument changes.
 func EqualIgnoreHash(t1, t2 *corev1.PodTemplateSpec) bool {
-	c1, c2 := t1.DeepCopy(), t2.DeepCopy()
-	delete(c1.Labels, PodTemplateHashLabel)
-	delete(c2.Labels, PodTemplateHashLabel)
-	return equality.Semantic.DeepEqual(c1, c2)
+	if !labelsEqualIgnoreHash(t1.Labels, t2.Labels) {
+		return false
+	}
+	// Shallow copies without the labels: no deep copy of two whole pod
+	// templates on every Deployment sync, as upstream makes.
+	c1, c2 := *t1, *t2
+	c1.Labels, c2.Labels = nil, nil
+	return equality.Semantic.DeepEqual(&c1, &c2)
+}
+
+// labelsEqualIgnoreHash compares label maps as Semantic.DeepEqual would
+// after deleting the pod-template-hash label from both (nil equals empty).
+func labelsEqualIgnoreHash(a, b map[string]string) bool {
+	n := 0
+	for k, v := range a {
+		if k == PodTemplateHashLabel {
+			continue
+		}
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+		n++
+	}
+	for k := range b {
+		if k != PodTemplateHashLabel {
+			n--
+		}
+	}
+	return n == 0
 }
 
 // FindNewReplicaSet returns the ReplicaSet whose template equals d's

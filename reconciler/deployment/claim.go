@@ -12,18 +12,60 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/berth-io/berth/reconciler/store"
+	"github.com/berth-io/berth/rollouts"
 )
 
 // conflictRetries bounds the re-reads of an ownerReference edit that races
 // another writer (a Kubernetes PATCH would not conflict at all).
 const conflictRetries = 3
 
+// replicaSets are the ReplicaSets one sync works on, those the Deployment
+// owns, with the new one (the one with the Deployment's template) found
+// once: that comparison is the costliest part of a sync, and upstream's
+// structure asks for it up to four times per sync (FindOldReplicaSets and
+// FindNewReplicaSet, in isScalingEvent and again in the rollout).
+type replicaSets struct {
+	list   []*appsv1.ReplicaSet // in the cache's key order
+	looked bool                 // newUID is known
+	newUID types.UID            // "" when there is no new ReplicaSet
+}
+
+// split returns the new ReplicaSet (nil if none) and all the old ones,
+// oldest first, as rollouts.FindNewReplicaSet and FindOldReplicaSets do.
+// The Deployment's template must not change between calls.
+func (s *replicaSets) split(d *appsv1.Deployment) (newRS *appsv1.ReplicaSet, old []*appsv1.ReplicaSet) {
+	if !s.looked {
+		if rs := rollouts.FindNewReplicaSet(d, s.list); rs != nil {
+			s.newUID = rs.UID
+		}
+		s.looked = true
+	}
+	for _, rs := range rollouts.SortByCreation(s.list) {
+		if s.newUID != "" && rs.UID == s.newUID {
+			newRS = rs
+			continue
+		}
+		old = append(old, rs)
+	}
+	return newRS, old
+}
+
+// replace puts a freshly written copy of one of the ReplicaSets in the
+// list, so later steps of the sync do not act on (or write) the old copy.
+func (s *replicaSets) replace(rs *appsv1.ReplicaSet) {
+	for i := range s.list {
+		if s.list[i].UID == rs.UID {
+			s.list[i] = rs
+		}
+	}
+}
+
 // getReplicaSetsForDeployment is upstream's: the ReplicaSets in d's
 // namespace that d controls and its selector matches, after adopting
 // matching orphans and releasing owned ones that stopped matching
 // (ReplicaSetControllerRefManager.ClaimReplicaSets). The result is in the
 // cache's key order.
-func (c *Controller) getReplicaSetsForDeployment(ctx context.Context, d *appsv1.Deployment) ([]*appsv1.ReplicaSet, error) {
+func (c *Controller) getReplicaSetsForDeployment(ctx context.Context, d *appsv1.Deployment) (*replicaSets, error) {
 	sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
 	if err != nil {
 		return nil, fmt.Errorf("deployment %s/%s has invalid label selector: %v", d.Namespace, d.Name, err)
@@ -74,7 +116,7 @@ func (c *Controller) getReplicaSetsForDeployment(ctx context.Context, d *appsv1.
 			claimed = append(claimed, adopted)
 		}
 	}
-	return claimed, errors.Join(errs...)
+	return &replicaSets{list: claimed}, errors.Join(errs...)
 }
 
 // recheckCanAdopt re-reads d from the store before the first adoption: a

@@ -130,7 +130,7 @@ func (c *Controller) Sync(ctx context.Context, key string) error {
 
 	switch d.Spec.Strategy.Type {
 	case appsv1.RecreateDeploymentStrategyType:
-		return c.rolloutRecreate(ctx, d, rsList, c.getPodMapForDeployment(rsList))
+		return c.rolloutRecreate(ctx, d, rsList, c.getPodMapForDeployment(rsList.list))
 	case appsv1.RollingUpdateDeploymentStrategyType:
 		return c.rolloutRolling(ctx, d, rsList)
 	}

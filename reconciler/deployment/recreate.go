@@ -15,7 +15,7 @@ import (
 // runs (terminating pods included: they still run until their node stops
 // them); only then create the new ReplicaSet at full size (or scale it
 // there); once complete, prune history. Then sync the status.
-func (c *Controller) rolloutRecreate(ctx context.Context, d *appsv1.Deployment, rsList []*appsv1.ReplicaSet, podMap map[types.UID][]*corev1.Pod) error {
+func (c *Controller) rolloutRecreate(ctx context.Context, d *appsv1.Deployment, rsList *replicaSets, podMap map[types.UID][]*corev1.Pod) error {
 	// The new ReplicaSet is not created yet, so nothing scales up before
 	// the old pods are gone.
 	newRS, oldRSs, err := c.getAllReplicaSetsAndSyncRevision(ctx, d, rsList, false)

@@ -105,7 +105,7 @@ func readDeploymentHistory(ctx context.Context, st store.Store, namespace, name 
 // rollbackTo), still honoured as upstream does: restore the template of
 // the requested revision (0: the previous one) and clear the annotation,
 // with upstream's events.
-func (c *Controller) rollback(ctx context.Context, d *appsv1.Deployment, rsList []*appsv1.ReplicaSet) error {
+func (c *Controller) rollback(ctx context.Context, d *appsv1.Deployment, rsList *replicaSets) error {
 	newRS, oldRSs, err := c.getAllReplicaSetsAndSyncRevision(ctx, d, rsList, true)
 	if err != nil {
 		return err

@@ -13,7 +13,7 @@ import (
 // maxSurge (or down to spec.replicas) if it can move; else scale old
 // ReplicaSets down within maxUnavailable, unhealthy replicas first; else,
 // once the rollout is complete, prune history. Then sync the status.
-func (c *Controller) rolloutRolling(ctx context.Context, d *appsv1.Deployment, rsList []*appsv1.ReplicaSet) error {
+func (c *Controller) rolloutRolling(ctx context.Context, d *appsv1.Deployment, rsList *replicaSets) error {
 	newRS, oldRSs, err := c.getAllReplicaSetsAndSyncRevision(ctx, d, rsList, true)
 	if err != nil {
 		return err

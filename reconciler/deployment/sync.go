@@ -15,7 +15,7 @@ import (
 
 // syncStatusOnly updates the status of a Deployment being deleted and
 // changes nothing else.
-func (c *Controller) syncStatusOnly(ctx context.Context, d *appsv1.Deployment, rsList []*appsv1.ReplicaSet) error {
+func (c *Controller) syncStatusOnly(ctx context.Context, d *appsv1.Deployment, rsList *replicaSets) error {
 	newRS, oldRSs, err := c.getAllReplicaSetsAndSyncRevision(ctx, d, rsList, false)
 	if err != nil {
 		return err
@@ -25,7 +25,7 @@ func (c *Controller) syncStatusOnly(ctx context.Context, d *appsv1.Deployment, r
 
 // sync handles a scaling event or a paused Deployment: proportional
 // scaling, no rollout; a paused Deployment also prunes its history.
-func (c *Controller) sync(ctx context.Context, d *appsv1.Deployment, rsList []*appsv1.ReplicaSet) error {
+func (c *Controller) sync(ctx context.Context, d *appsv1.Deployment, rsList *replicaSets) error {
 	newRS, oldRSs, err := c.getAllReplicaSetsAndSyncRevision(ctx, d, rsList, false)
 	if err != nil {
 		return err
@@ -53,7 +53,7 @@ func (c *Controller) checkPausedConditions(ctx context.Context, d *appsv1.Deploy
 // isScalingEvent reports whether spec.replicas changed since the active
 // ReplicaSets were last scaled (their desired-replicas annotation). Like
 // upstream it syncs the revision first.
-func (c *Controller) isScalingEvent(ctx context.Context, d *appsv1.Deployment, rsList []*appsv1.ReplicaSet) (bool, error) {
+func (c *Controller) isScalingEvent(ctx context.Context, d *appsv1.Deployment, rsList *replicaSets) (bool, error) {
 	newRS, oldRSs, err := c.getAllReplicaSetsAndSyncRevision(ctx, d, rsList, false)
 	if err != nil {
 		return false, err
@@ -65,9 +65,9 @@ func (c *Controller) isScalingEvent(ctx context.Context, d *appsv1.Deployment, r
 // (the one whose template is d's; nil if none and !create) and all the old
 // ones, bringing the new one's revision to max(old)+1 and copying it onto
 // d. With create it creates the new ReplicaSet when missing.
-func (c *Controller) getAllReplicaSetsAndSyncRevision(ctx context.Context, d *appsv1.Deployment, rsList []*appsv1.ReplicaSet, create bool) (*appsv1.ReplicaSet, []*appsv1.ReplicaSet, error) {
-	_, oldRSs := rollouts.FindOldReplicaSets(d, rsList)
-	newRS, err := c.getNewReplicaSet(ctx, d, rsList, oldRSs, create)
+func (c *Controller) getAllReplicaSetsAndSyncRevision(ctx context.Context, d *appsv1.Deployment, rsList *replicaSets, create bool) (*appsv1.ReplicaSet, []*appsv1.ReplicaSet, error) {
+	existing, oldRSs := rsList.split(d)
+	newRS, err := c.getNewReplicaSet(ctx, d, rsList, existing, oldRSs, create)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -80,9 +80,9 @@ func (c *Controller) getAllReplicaSetsAndSyncRevision(ctx context.Context, d *ap
 // created as "<deployment>-<hash>"; if that name is taken by a ReplicaSet
 // that is not this template's, status.collisionCount goes up and the
 // create is retried with a new hash on the next sync.
-func (c *Controller) getNewReplicaSet(ctx context.Context, d *appsv1.Deployment, rsList, oldRSs []*appsv1.ReplicaSet, create bool) (*appsv1.ReplicaSet, error) {
+func (c *Controller) getNewReplicaSet(ctx context.Context, d *appsv1.Deployment, rsList *replicaSets, existing *appsv1.ReplicaSet, oldRSs []*appsv1.ReplicaSet, create bool) (*appsv1.ReplicaSet, error) {
 	now := c.clock.Now()
-	if existing := rollouts.FindNewReplicaSet(d, rsList); existing != nil {
+	if existing != nil {
 		rs, rsChanged, dChanged := rollouts.SyncExistingNewReplicaSet(d, existing, oldRSs, now)
 		if rsChanged {
 			updated, err := c.updateReplicaSet(ctx, rs)
@@ -91,11 +91,7 @@ func (c *Controller) getNewReplicaSet(ctx context.Context, d *appsv1.Deployment,
 			}
 			// Later lookups in this sync (isScalingEvent runs this too) must
 			// see the written copy, not write the stale one again.
-			for i := range rsList {
-				if rsList[i].UID == updated.UID {
-					rsList[i] = updated
-				}
-			}
+			rsList.replace(updated)
 			return updated, nil
 		}
 		if dChanged {

@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -128,10 +129,12 @@ func (c *Controller) Sync(ctx context.Context, key string) error {
 	}
 	// Sync again when the next Ready pod has been Ready for minReadySeconds,
 	// so availableReplicas moves without waiting for another pod event.
-	if updated.Spec.MinReadySeconds > 0 && updated.Status.ReadyReplicas != updated.Status.AvailableReplicas {
-		after, ok := nextAvailabilityCheck(active, updated.Spec.MinReadySeconds, c.clock.Now())
-		if !ok {
-			after = 0 // past due since the status was computed: check now
+	// As upstream, minReadySeconds is the fallback (a Ready pod without a
+	// transition time never becomes available by waiting).
+	if minReady := updated.Spec.MinReadySeconds; minReady > 0 && updated.Status.ReadyReplicas != updated.Status.AvailableReplicas {
+		after := time.Duration(minReady) * time.Second
+		if next, ok := nextAvailabilityCheck(active, minReady, now); ok {
+			after = max(next-c.clock.Since(now), 0)
 		}
 		return controller.Requeue{After: after}
 	}

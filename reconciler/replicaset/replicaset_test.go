@@ -514,3 +514,21 @@ func TestDeletedReplicaSetForgetsExpectations(t *testing.T) {
 		t.Error("expectations kept for a deleted ReplicaSet")
 	}
 }
+
+// A Ready pod without a transition time never becomes available by
+// waiting: the fallback requeue is minReadySeconds, not a hot loop.
+func TestAvailabilityFallbackRequeue(t *testing.T) {
+	f := newFixture(t)
+	rs := newRS("web", 1)
+	rs.Spec.MinReadySeconds = 30
+	rs = f.create(rs).(*appsv1.ReplicaSet)
+	f.create(newPod("p", rs, rs.Spec.Template.Labels, func(p *corev1.Pod) {
+		p.Status.Phase = corev1.PodRunning
+		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
+	}))
+	err := f.sync("default/web")
+	var rq controller.Requeue
+	if !errors.As(err, &rq) || rq.After != 30*time.Second {
+		t.Fatalf("sync = %v, want Requeue after 30s", err)
+	}
+}
