@@ -45,6 +45,9 @@ type Lister interface {
 	List(namespace string, sel labels.Selector) []store.Object
 	// ByOwner returns the objects whose ownerReferences name uid.
 	ByOwner(uid types.UID) []store.Object
+	// Orphans returns the objects in namespace ("" for all) that have no
+	// controller ownerReference: those a controller may adopt.
+	Orphans(namespace string) []store.Object
 }
 
 // Handler receives the changes the watch cache applies. old is nil for an

@@ -83,6 +83,25 @@ func (x *kindIndex) ByOwner(uid types.UID) []store.Object {
 	return out
 }
 
+// orphanUID indexes the objects without a controller ownerReference (no
+// real UID is empty of printable characters), so that adopting controllers
+// find them without scanning a namespace.
+const orphanUID = types.UID("\x00orphans")
+
+// Orphans returns the cached objects in namespace ("" for all) that no
+// controller owns, in key order.
+func (x *kindIndex) Orphans(namespace string) []store.Object {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	var out []store.Object
+	for _, k := range x.byOwner[orphanUID] {
+		if namespace == "" || k.namespace == namespace {
+			out = append(out, x.objs[k])
+		}
+	}
+	return out
+}
+
 // Len returns how many objects are cached.
 func (x *kindIndex) Len() int {
 	x.mu.RLock()
@@ -140,33 +159,44 @@ func (x *kindIndex) remove(k objKey) store.Object {
 func (x *kindIndex) snapshot() []store.Object { return x.List("", nil) }
 
 func (x *kindIndex) indexOwners(k objKey, refs []metav1.OwnerReference) {
-	for i, r := range refs {
-		if ownerSeen(refs[:i], r.UID) {
-			continue
-		}
-		keys := x.byOwner[r.UID]
+	for _, uid := range indexUIDs(refs) {
+		keys := x.byOwner[uid]
 		i, found := slices.BinarySearchFunc(keys, k, compareKeys)
 		if !found {
-			x.byOwner[r.UID] = slices.Insert(keys, i, k)
+			x.byOwner[uid] = slices.Insert(keys, i, k)
 		}
 	}
 }
 
 func (x *kindIndex) unindexOwners(k objKey, refs []metav1.OwnerReference) {
-	for i, r := range refs {
-		if ownerSeen(refs[:i], r.UID) {
-			continue
-		}
-		keys := x.byOwner[r.UID]
+	for _, uid := range indexUIDs(refs) {
+		keys := x.byOwner[uid]
 		if i, found := slices.BinarySearchFunc(keys, k, compareKeys); found {
 			keys = slices.Delete(keys, i, i+1)
 		}
 		if len(keys) == 0 {
-			delete(x.byOwner, r.UID)
+			delete(x.byOwner, uid)
 		} else {
-			x.byOwner[r.UID] = keys
+			x.byOwner[uid] = keys
 		}
 	}
+}
+
+// indexUIDs returns the owner UIDs an object with refs is indexed under:
+// each owner once, and orphanUID when none of them is its controller.
+func indexUIDs(refs []metav1.OwnerReference) []types.UID {
+	uids := make([]types.UID, 0, len(refs)+1)
+	controlled := false
+	for i, r := range refs {
+		controlled = controlled || (r.Controller != nil && *r.Controller)
+		if !ownerSeen(refs[:i], r.UID) {
+			uids = append(uids, r.UID)
+		}
+	}
+	if !controlled {
+		uids = append(uids, orphanUID)
+	}
+	return uids
 }
 
 // ownerSeen reports whether refs name uid (a duplicate reference).
@@ -179,9 +209,12 @@ func ownerSeen(refs []metav1.OwnerReference, uid types.UID) bool {
 	return false
 }
 
-// sameOwnerUIDs reports whether a and b name the same owners in order.
+// sameOwnerUIDs reports whether a and b name the same owners in order,
+// with the same controller.
 func sameOwnerUIDs(a, b []metav1.OwnerReference) bool {
-	return slices.EqualFunc(a, b, func(x, y metav1.OwnerReference) bool { return x.UID == y.UID })
+	return slices.EqualFunc(a, b, func(x, y metav1.OwnerReference) bool {
+		return x.UID == y.UID && (x.Controller != nil && *x.Controller) == (y.Controller != nil && *y.Controller)
+	})
 }
 
 func insertSorted(s []string, v string) []string {

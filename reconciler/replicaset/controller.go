@@ -151,9 +151,9 @@ func (c *Controller) candidatePods(rs *appsv1.ReplicaSet, sel labels.Selector) (
 			owned = append(owned, pod)
 		}
 	}
-	for _, obj := range c.pods.List(rs.Namespace, sel) {
+	for _, obj := range c.pods.Orphans(rs.Namespace) {
 		pod := obj.(*corev1.Pod)
-		if metav1.GetControllerOfNoCopy(pod) == nil {
+		if sel.Matches(labels.Set(pod.Labels)) {
 			orphans = append(orphans, pod)
 		}
 	}
@@ -215,11 +215,9 @@ func (c *Controller) relatedPods(rs *appsv1.ReplicaSet) []*corev1.Pod {
 		if r := metav1.GetControllerOfNoCopy(sibling); r == nil || r.UID != ref.UID {
 			continue
 		}
-		sel, err := metav1.LabelSelectorAsSelector(sibling.Spec.Selector)
-		if err != nil {
-			continue
-		}
-		for _, p := range c.pods.List(sibling.Namespace, sel) {
+		// The pods the sibling controls (upstream matches its selector,
+		// which adds only orphans about to be adopted).
+		for _, p := range c.pods.ByOwner(sibling.UID) {
 			pod := p.(*corev1.Pod)
 			if !seen[pod.UID] {
 				seen[pod.UID] = true

@@ -9,6 +9,7 @@ package sim
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"k8s.io/utils/clock"
@@ -45,6 +46,9 @@ type Options struct {
 	// Recorder, when set, records every controller's events (default: the
 	// store's own event recorder).
 	Recorder controller.Recorder
+	// Log gets the control plane's errors (default: discarded; simulated
+	// crashes and conflicts are expected here).
+	Log *slog.Logger
 }
 
 // Cluster is a running simulated cluster.
@@ -73,11 +77,19 @@ func New(opts Options) (*Cluster, error) {
 	if st == nil {
 		st = store.NewMemory(clk)
 	}
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	cache := controller.NewCache(st, Kinds...)
+	cache.SetLogger(log)
 	m := controller.NewManager(cache, clk)
+	m.SetLogger(log)
 	rec := opts.Recorder
 	if rec == nil {
-		rec = controller.NewRecorder(st, clk, "berth")
+		events := controller.NewRecorder(st, clk, "berth")
+		events.SetLogger(log)
+		rec = events
 	}
 	// Registration order is the order Step serves controllers in when
 	// several have work due.
