@@ -867,3 +867,372 @@ func TestScenarioRollback(t *testing.T) {
 		t.Errorf("Rollback of a paused Deployment: %v", err)
 	}
 }
+
+// TestScenarioPaused mirrors the pause/resume steps of "iterative
+// rollouts should eventually progress" and the paused-deployment checks of
+// upstream's integration tests: while paused a template change creates no
+// ReplicaSet and no revision, scaling still works, Progressing is Unknown
+// DeploymentPaused; resuming rolls out, and the rollout completes with
+// Progressing NewReplicaSetAvailable.
+func TestScenarioPaused(t *testing.T) {
+	ctx := context.Background()
+	cl := newCluster(t, Options{})
+	ch := newChecker(t, cl)
+	apply(t, cl, webDeployment(3, "app:v1"))
+	runIdle(t, cl, ch.Check)
+	_, rs1, _ := get(t, cl)
+
+	if _, err := cl.UpdateDeployment(ctx, scNS, scName, func(d *appsv1.Deployment) { d.Spec.Paused = true }); err != nil {
+		t.Fatal(err)
+	}
+	runIdle(t, cl, ch.Check)
+	setImage(t, cl, "app:v2")
+	runIdle(t, cl, ch.Check)
+	if _, err := cl.ScaleDeployment(ctx, scNS, scName, 5); err != nil {
+		t.Fatal(err)
+	}
+	runIdle(t, cl, ch.Check)
+
+	d, newRS, old := get(t, cl)
+	rss, err := cl.ReplicaSetsOf(ctx, scNS, d.UID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if newRS != nil || len(rss) != 1 || len(old) != 1 || old[0].UID != rs1.UID {
+		t.Fatalf("paused: %d ReplicaSets (new: %v), want only %s", len(rss), newRS != nil, rs1.Name)
+	}
+	if revision(d) != "1" || d.Status.ObservedGeneration != d.Generation {
+		t.Errorf("paused: revision %q observedGeneration %d generation %d; want 1 and caught up", revision(d), d.Status.ObservedGeneration, d.Generation)
+	}
+	if got := replicas(old[0]); got != "5/5" || image(old[0]) != "app:v1" {
+		t.Errorf("paused: %s at %s running %s, want 5/5 app:v1 (scaled while paused)", old[0].Name, got, image(old[0]))
+	}
+	checkCondition(t, d, appsv1.DeploymentProgressing, corev1.ConditionUnknown, "DeploymentPaused", "Deployment is paused")
+	if d.Status.UpdatedReplicas != 0 || d.Status.AvailableReplicas != 5 {
+		t.Errorf("paused: updated %d available %d, want 0 and 5", d.Status.UpdatedReplicas, d.Status.AvailableReplicas)
+	}
+
+	if _, err := cl.UpdateDeployment(ctx, scNS, scName, func(d *appsv1.Deployment) { d.Spec.Paused = false }); err != nil {
+		t.Fatal(err)
+	}
+	runIdle(t, cl, ch.Check)
+	noViolations(t, ch)
+	d, newRS, old = get(t, cl)
+	if newRS == nil || image(newRS) != "app:v2" || revision(newRS) != "2" || revision(d) != "2" {
+		t.Fatalf("resumed: no v2 ReplicaSet at revision 2")
+	}
+	checkComplete(t, d, newRS, 5)
+	if len(old) != 1 || replicas(old[0]) != "0/0" {
+		t.Errorf("resumed: old ReplicaSet not scaled down")
+	}
+}
+
+// TestScenarioProgressDeadline mirrors upstream's progress-deadline checks
+// (test/integration/deployment "TestFailedDeployment" and the e2e's
+// ProgressDeadlineExceeded handling in kubectl rollout status): the new
+// pods never become ready; progressDeadlineSeconds 30 after the last
+// progress the Progressing condition turns False ProgressDeadlineExceeded
+// with upstream's message; the rollout itself stays within maxUnavailable
+// (it is not rolled back or torn down).
+func TestScenarioProgressDeadline(t *testing.T) {
+	cl := newCluster(t, Options{Behavior: byImage(map[string]fake.Behavior{"app:bad": never})})
+	ch := newChecker(t, cl)
+	apply(t, cl, webDeployment(4, "app:v1", withRolling(intstr.FromInt32(1), intstr.FromInt32(1)), func(d *appsv1.Deployment) {
+		d.Spec.ProgressDeadlineSeconds = new(int32(30))
+	}))
+	runIdle(t, cl, ch.Check)
+
+	rec := record(t, cl)
+	// lastProgress is the lastUpdateTime of the Progressing condition while
+	// it was True; timedOutAt is when it first turned False.
+	var lastProgress, timedOutAt time.Time
+	var timedOut appsv1.DeploymentCondition
+	rec.OnChange = func(c Change, s *State) {
+		d, ok := c.Object.(*appsv1.Deployment)
+		if !ok || c.Type == store.Deleted {
+			return
+		}
+		for _, cond := range d.Status.Conditions {
+			if cond.Type != appsv1.DeploymentProgressing {
+				continue
+			}
+			switch {
+			case cond.Status == corev1.ConditionTrue:
+				lastProgress = cond.LastUpdateTime.Time
+			case cond.Reason == "ProgressDeadlineExceeded" && timedOutAt.IsZero():
+				timedOutAt, timedOut = c.At, cond
+			}
+		}
+	}
+	setImage(t, cl, "app:bad")
+	runFor(t, cl, 5*time.Minute, ch.Check, rec.Check)
+	if rec.Err != nil {
+		t.Fatal(rec.Err)
+	}
+	noViolations(t, ch)
+
+	d, newRS, old := get(t, cl)
+	if timedOutAt.IsZero() {
+		t.Fatalf("never timed out; conditions %+v", d.Status.Conditions)
+	}
+	// Upstream times out once lastUpdateTime + 30s is past, and requeues
+	// for it a second after the deadline.
+	if wait := timedOutAt.Sub(lastProgress); wait <= 30*time.Second || wait > 31*time.Second {
+		t.Errorf("timed out %v after the last progress, want within (30s, 31s]", wait)
+	}
+	checkCondition(t, d, appsv1.DeploymentProgressing, corev1.ConditionFalse, "ProgressDeadlineExceeded",
+		fmt.Sprintf("ReplicaSet %q has timed out progressing.", newRS.Name))
+	if !timedOut.LastTransitionTime.Time.Equal(timedOutAt) || !timedOut.LastUpdateTime.Time.Equal(timedOutAt) {
+		t.Errorf("timed-out condition times %v/%v, want %v", timedOut.LastUpdateTime, timedOut.LastTransitionTime, timedOutAt)
+	}
+	// 4 replicas, surge 1, unavailable 1: old 3 (available), new 2 (never
+	// available) and no further.
+	if len(old) != 1 || replicas(old[0]) != "3/3" || replicas(newRS) != "2/2" {
+		t.Errorf("stuck at old %s new %s, want 3/3 and 2/2", replicas(old[0]), replicas(newRS))
+	}
+	if d.Status.AvailableReplicas != 3 || d.Status.UpdatedReplicas != 2 || d.Status.UnavailableReplicas != 2 {
+		t.Errorf("available %d updated %d unavailable %d, want 3, 2, 2", d.Status.AvailableReplicas, d.Status.UpdatedReplicas, d.Status.UnavailableReplicas)
+	}
+	checkCondition(t, d, appsv1.DeploymentAvailable, corev1.ConditionTrue, "MinimumReplicasAvailable", "Deployment has minimum availability.")
+	if ch.MinAvailable != 3 || ch.MaxPods != 5 {
+		t.Errorf("min available %d max pods %d, want 3 and 5", ch.MinAvailable, ch.MaxPods)
+	}
+}
+
+// TestScenarioMinReadySeconds checks availability against time (upstream
+// leaves it out of e2e for clock skew; the simulator has none): a pod is
+// available only minReadySeconds after it became ready (strictly after:
+// IsPodAvailable's Before), and the Deployment's availableReplicas follows.
+func TestScenarioMinReadySeconds(t *testing.T) {
+	cases := []struct {
+		minReady int32
+		// The pods are ready 2s after they start (at 0s).
+		wantAvailableFrom, wantAvailableBy time.Duration
+	}{
+		{minReady: 0, wantAvailableFrom: 2 * time.Second, wantAvailableBy: 2 * time.Second},
+		{minReady: 10, wantAvailableFrom: 12*time.Second + 1, wantAvailableBy: 13 * time.Second},
+		{minReady: 45, wantAvailableFrom: 47*time.Second + 1, wantAvailableBy: 48 * time.Second},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("minReadySeconds %d", tc.minReady), func(t *testing.T) {
+			cl := newCluster(t, Options{Behavior: func(*corev1.Pod) fake.Behavior { return fake.Behavior{ReadyAfter: 2 * time.Second} }})
+			rec := record(t, cl)
+			var problems []string
+			var readyAt, availableAt time.Time
+			rec.OnChange = func(c Change, s *State) {
+				d, ok := s.Deployments[scNS+"/"+scName]
+				if !ok {
+					return
+				}
+				// Pods available by upstream's rule at this time.
+				avail := int32(0)
+				for _, p := range s.Pods {
+					for _, cond := range p.Status.Conditions {
+						if cond.Type == corev1.PodReady && cond.Status == corev1.ConditionTrue &&
+							(tc.minReady == 0 || cond.LastTransitionTime.Add(time.Duration(tc.minReady)*time.Second).Before(c.At)) {
+							avail++
+						}
+					}
+				}
+				if d.Status.AvailableReplicas > avail && len(problems) < 5 {
+					problems = append(problems, fmt.Sprintf("at %v: %d available, only %d pods past minReadySeconds", c.At.Sub(Epoch), d.Status.AvailableReplicas, avail))
+				}
+				if d.Status.ReadyReplicas == 3 && readyAt.IsZero() {
+					readyAt = c.At
+				}
+				if d.Status.AvailableReplicas == 3 && availableAt.IsZero() {
+					availableAt = c.At
+				}
+			}
+			apply(t, cl, webDeployment(3, "app:v1", func(d *appsv1.Deployment) { d.Spec.MinReadySeconds = tc.minReady }))
+			runIdle(t, cl, rec.Check)
+			if rec.Err != nil {
+				t.Fatal(rec.Err)
+			}
+			for _, p := range problems {
+				t.Error(p)
+			}
+			if got := readyAt.Sub(Epoch); got != 2*time.Second {
+				t.Errorf("3 ready at %v, want 2s", got)
+			}
+			if got := availableAt.Sub(Epoch); got < tc.wantAvailableFrom || got > tc.wantAvailableBy {
+				t.Errorf("3 available at %v, want within [%v, %v]", got, tc.wantAvailableFrom, tc.wantAvailableBy)
+			}
+			d, newRS, _ := get(t, cl)
+			checkComplete(t, d, newRS, 3)
+			if newRS.Spec.MinReadySeconds != tc.minReady {
+				t.Errorf("ReplicaSet minReadySeconds %d, want %d", newRS.Spec.MinReadySeconds, tc.minReady)
+			}
+		})
+	}
+}
+
+// TestScenarioGarbageCollection mirrors "deployment reaping should cascade
+// to its replica sets and pods" (stopDeployment): deleting the Deployment
+// removes its ReplicaSets, then their pods; the pods are deleted as the
+// API server deletes them (gracefully: deletionTimestamp first, the node
+// stops the containers, then the pod goes).
+func TestScenarioGarbageCollection(t *testing.T) {
+	ctx := context.Background()
+	cl := newCluster(t, Options{Behavior: func(*corev1.Pod) fake.Behavior { return fake.Behavior{StopDelay: 3 * time.Second} }})
+	apply(t, cl, webDeployment(3, "app:v1"))
+	runIdle(t, cl)
+	setImage(t, cl, "app:v2") // two ReplicaSets to collect
+	runIdle(t, cl)
+	d, newRS, old := get(t, cl)
+	if len(old) != 1 || newRS == nil {
+		t.Fatal("want two ReplicaSets")
+	}
+	rsUIDs := map[types.UID]bool{newRS.UID: true, old[0].UID: true}
+
+	rec := record(t, cl)
+	if err := cl.Store.Delete(ctx, "Deployment", scNS, scName, store.DeleteOptions{UID: string(d.UID)}); err != nil {
+		t.Fatal(err)
+	}
+	runIdle(t, cl, rec.Check)
+	if rec.Err != nil {
+		t.Fatal(rec.Err)
+	}
+
+	if _, err := cl.Deployment(ctx, scNS, scName); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Deployment: %v, want not found", err)
+	}
+	if rss, _ := cl.ReplicaSetsOf(ctx, scNS, d.UID); len(rss) != 0 {
+		t.Errorf("%d ReplicaSets left", len(rss))
+	}
+	if pods, _ := cl.Pods(ctx, scNS); len(pods) != 0 {
+		t.Errorf("%d pods left", len(pods))
+	}
+
+	// Order: every ReplicaSet is gone before the first pod is touched; each
+	// pod is marked for deletion and only removed once its containers have
+	// stopped (3s later).
+	var rsGone, firstPodTouched int = -1, -1
+	rsDeleted := 0
+	marked := map[types.UID]time.Time{}
+	for i, c := range rec.Changes {
+		switch o := c.Object.(type) {
+		case *appsv1.ReplicaSet:
+			if c.Type == store.Deleted && rsUIDs[o.UID] {
+				rsDeleted++
+				if rsDeleted == len(rsUIDs) {
+					rsGone = i
+				}
+			}
+		case *corev1.Pod:
+			if c.Type == store.Modified && o.DeletionTimestamp != nil {
+				if _, ok := marked[o.UID]; !ok {
+					marked[o.UID] = c.At
+				}
+			}
+			if (c.Type == store.Deleted || o.DeletionTimestamp != nil) && firstPodTouched < 0 {
+				firstPodTouched = i
+			}
+			if c.Type == store.Deleted {
+				at, ok := marked[o.UID]
+				switch {
+				case !ok:
+					t.Errorf("pod %s was removed without graceful deletion (no deletionTimestamp first)", o.Name)
+				case c.At.Sub(at) != 3*time.Second:
+					t.Errorf("pod %s removed %v after it was marked, want 3s (its containers' stop time)", o.Name, c.At.Sub(at))
+				}
+			}
+		}
+	}
+	if rsDeleted != 2 || firstPodTouched < 0 || firstPodTouched < rsGone {
+		t.Errorf("ReplicaSets deleted %d (last at change %d), first pod deletion at change %d: want both ReplicaSets gone first",
+			rsDeleted, rsGone, firstPodTouched)
+	}
+}
+
+// TestScenarioScheduling checks what the e2e tests take for granted of the
+// scheduler (test/e2e/scheduling predicates, "validates resource limits of
+// pods that are allowed to run"): pods spread over the nodes by least
+// allocated resources, and a pod that fits no node stays Pending with
+// PodScheduled=False Unschedulable and upstream's message.
+func TestScenarioScheduling(t *testing.T) {
+	withCPU := func(cpu string) func(*appsv1.Deployment) {
+		return func(d *appsv1.Deployment) {
+			d.Spec.Template.Spec.Containers[0].Resources.Requests = corev1.ResourceList{
+				corev1.ResourceCPU:    resource.MustParse(cpu),
+				corev1.ResourceMemory: resource.MustParse("256Mi"),
+			}
+		}
+	}
+	cases := []struct {
+		name string
+		// bigPod, when set, is a pod requesting that much cpu bound to
+		// node 0 beforehand.
+		bigPod   string
+		replicas int32
+		wantPer  map[string]int // deployment pods per node
+	}{
+		{name: "even", replicas: 6, wantPer: map[string]int{fake.NodeName(0): 2, fake.NodeName(1): 2, fake.NodeName(2): 2}},
+		{name: "least allocated", bigPod: "3", replicas: 4, wantPer: map[string]int{fake.NodeName(1): 2, fake.NodeName(2): 2}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			cl := newCluster(t, Options{Nodes: 3})
+			if tc.bigPod != "" {
+				big := &corev1.Pod{
+					TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+					ObjectMeta: metav1.ObjectMeta{Name: "big", Namespace: scNS},
+					Spec: corev1.PodSpec{
+						NodeName: fake.NodeName(0),
+						Containers: []corev1.Container{{Name: "big", Image: "big:1", Resources: corev1.ResourceRequirements{
+							Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(tc.bigPod)},
+						}}},
+					},
+				}
+				if _, err := cl.Store.Create(ctx, big); err != nil {
+					t.Fatal(err)
+				}
+				runIdle(t, cl)
+			}
+			apply(t, cl, webDeployment(tc.replicas, "app:v1", withCPU("500m")))
+			runIdle(t, cl)
+			d, newRS, _ := get(t, cl)
+			checkComplete(t, d, newRS, tc.replicas)
+			got := map[string]int{}
+			for _, p := range podsOf(t, cl, newRS.UID) {
+				got[p.Spec.NodeName]++
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.wantPer) {
+				t.Errorf("pods per node %v, want %v", got, tc.wantPer)
+			}
+		})
+	}
+
+	t.Run("fits no node", func(t *testing.T) {
+		cl := newCluster(t, Options{Nodes: 3})
+		apply(t, cl, webDeployment(1, "app:v1", withCPU("8")))
+		runFor(t, cl, 5*time.Minute)
+		d, newRS, _ := get(t, cl)
+		pods := podsOf(t, cl, newRS.UID)
+		if len(pods) != 1 {
+			t.Fatalf("%d pods, want 1", len(pods))
+		}
+		p := pods[0]
+		const msg = "0/3 nodes are available: 3 Insufficient cpu."
+		if p.Spec.NodeName != "" || p.Status.Phase != corev1.PodPending {
+			t.Errorf("pod on %q in phase %s, want Pending on no node", p.Spec.NodeName, p.Status.Phase)
+		}
+		var cond *corev1.PodCondition
+		for i := range p.Status.Conditions {
+			if p.Status.Conditions[i].Type == corev1.PodScheduled {
+				cond = &p.Status.Conditions[i]
+			}
+		}
+		if cond == nil || cond.Status != corev1.ConditionFalse || cond.Reason != corev1.PodReasonUnschedulable || cond.Message != msg {
+			t.Errorf("PodScheduled %+v, want False Unschedulable %q", cond, msg)
+		}
+		evs := events(t, cl, p.UID, "FailedScheduling")
+		if len(evs) == 0 || evs[0] != "Warning FailedScheduling "+msg {
+			t.Errorf("events %q, want Warning FailedScheduling %q", evs, msg)
+		}
+		if d.Status.AvailableReplicas != 0 || d.Status.UnavailableReplicas != 1 {
+			t.Errorf("available %d unavailable %d, want 0 and 1", d.Status.AvailableReplicas, d.Status.UnavailableReplicas)
+		}
+	})
+}
