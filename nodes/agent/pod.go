@@ -392,7 +392,10 @@ func (a *Agent) terminate(ctx context.Context, pod *corev1.Pod, sbs []nodes.PodS
 			return err
 		}
 	}
-	err := a.opts.Store.Delete(ctx, "Pod", pod.Namespace, pod.Name, store.DeleteOptions{UID: string(pod.UID)})
+	// The containers are gone: remove the pod for good (grace 0), as
+	// kubelet's final delete does.
+	var now int64
+	err := a.opts.Store.Delete(ctx, "Pod", pod.Namespace, pod.Name, store.DeleteOptions{UID: string(pod.UID), GracePeriodSeconds: &now})
 	if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrConflict) {
 		return err
 	}

@@ -46,7 +46,6 @@ type Controller struct {
 	store    store.Store
 	rsets    controller.Lister
 	pods     controller.Lister
-	nodes    controller.Lister // optional
 	recorder controller.Recorder
 	clock    clock.PassiveClock
 	burst    int
@@ -72,14 +71,6 @@ func New(st store.Store, replicaSets, pods controller.Lister, rec controller.Rec
 		exp:      newExpectations(clk),
 		writes:   writes,
 	}
-}
-
-// WithNodes gives the controller a Node lister: a pod bound to a node that
-// does not exist is then deleted at once instead of waiting for a node
-// agent that will never come. It returns c.
-func (c *Controller) WithNodes(nodes controller.Lister) *Controller {
-	c.nodes = nodes
-	return c
 }
 
 // Name implements controller.Controller.

@@ -16,9 +16,7 @@ import (
 
 // Register builds a ReplicaSet controller on m's cache and clock and
 // registers it with its event handlers. The cache must hold "ReplicaSet"
-// and "Pod"; if it also holds "Node", pods bound to a node that does not
-// exist are deleted at once (see WithNodes). Call it before m.Run or the
-// first m.Step:
+// and "Pod". Call it before m.Run or the first m.Step:
 //
 //	cache := controller.NewCache(st, "Deployment", "ReplicaSet", "Pod", "Node")
 //	m := controller.NewManager(cache, clk)
@@ -27,9 +25,6 @@ import (
 func Register(m *controller.Manager, st store.Store, rec controller.Recorder) *Controller {
 	cache := m.Cache()
 	c := New(st, cache.Lister("ReplicaSet"), cache.Lister("Pod"), rec, m.Clock())
-	if cache.Has("Node") {
-		c.WithNodes(cache.Lister("Node"))
-	}
 	q := m.Register(c)
 	c.AddHandlers(cache, q)
 	return c

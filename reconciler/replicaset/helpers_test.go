@@ -47,7 +47,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f.cache = controller.NewCache(st, "ReplicaSet", "Pod", "Node")
 	t.Cleanup(f.cache.Stop)
-	f.rsc = New(st, f.cache.Lister("ReplicaSet"), f.cache.Lister("Pod"), f.rec, clk).WithNodes(f.cache.Lister("Node"))
+	f.rsc = New(st, f.cache.Lister("ReplicaSet"), f.cache.Lister("Pod"), f.rec, clk)
 	f.rsc.AddHandlers(f.cache, f.queue)
 	return f
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -99,52 +98,11 @@ func (c *Controller) deletePod(ctx context.Context, rs *appsv1.ReplicaSet, pod *
 	return nil
 }
 
+// gracefulDelete deletes a pod through the store, which, like the API
+// server, only marks a running pod for deletion and leaves its removal to
+// the node once the containers have stopped.
 func (c *Controller) gracefulDelete(ctx context.Context, pod *corev1.Pod) error {
-	cur := pod.DeepCopy()
-	for i := 0; ; i++ {
-		if c.deleteAtOnce(cur) {
-			return c.store.Delete(ctx, "Pod", cur.Namespace, cur.Name, store.DeleteOptions{UID: string(cur.UID)})
-		}
-		if cur.DeletionTimestamp != nil {
-			return nil // someone else deleted it first; the node finishes the job
-		}
-		grace := int64(corev1.DefaultTerminationGracePeriodSeconds)
-		if cur.Spec.TerminationGracePeriodSeconds != nil {
-			grace = *cur.Spec.TerminationGracePeriodSeconds
-		}
-		if grace <= 0 {
-			return c.store.Delete(ctx, "Pod", cur.Namespace, cur.Name, store.DeleteOptions{UID: string(cur.UID)})
-		}
-		ts := metav1.NewTime(c.clock.Now().Add(time.Duration(grace) * time.Second))
-		cur.DeletionTimestamp = &ts
-		cur.DeletionGracePeriodSeconds = &grace
-		_, err := c.store.Update(ctx, cur)
-		if err == nil || !errors.Is(err, store.ErrConflict) || i >= conflictRetries {
-			return err
-		}
-		fresh, err := c.freshPod(ctx, pod)
-		if err != nil {
-			return err
-		}
-		cur = fresh
-	}
-}
-
-// deleteAtOnce reports whether the API server would skip the grace period:
-// the pod never reached a node (or its node is gone) or it has finished.
-func (c *Controller) deleteAtOnce(pod *corev1.Pod) bool {
-	if pod.Spec.NodeName == "" {
-		return true
-	}
-	if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
-		return true
-	}
-	if c.nodes != nil {
-		if _, ok := c.nodes.Get("", pod.Spec.NodeName); !ok {
-			return true
-		}
-	}
-	return false
+	return c.store.Delete(ctx, "Pod", pod.Namespace, pod.Name, store.DeleteOptions{UID: string(pod.UID)})
 }
 
 // freshPod re-reads pod from the store; a pod replaced by another of the

@@ -178,7 +178,10 @@ func TestSchedulerRetriesWhenRoomFrees(t *testing.T) {
 	}
 
 	start := e.clock.Now()
-	if err := e.store.Delete(e.ctx, "Pod", "default", "first", store.DeleteOptions{}); err != nil {
+	// A terminating pod still holds its room, as upstream: only its
+	// removal (the node's delete with grace 0) frees it.
+	var force int64
+	if err := e.store.Delete(e.ctx, "Pod", "default", "first", store.DeleteOptions{GracePeriodSeconds: &force}); err != nil {
 		t.Fatal(err)
 	}
 	e.run()

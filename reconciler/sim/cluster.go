@@ -95,7 +95,7 @@ func New(opts Options) (*Cluster, error) {
 	// several have work due.
 	replicaset.Register(m, st, rec)
 	deployment.Register(m, st, rec)
-	gc.Register(m, st, "ReplicaSet", "Pod")
+	gc.Register(m, st, "Deployment", "ReplicaSet", "Pod")
 	scheduler.New(st, scheduler.Options{Clock: clk, Recorder: rec}).Register(m)
 	nodeOpts := fake.NodeOptions{Clock: clk, Behavior: opts.Behavior, HeartbeatPeriod: -1}
 	pool, rts, err := newNodes(opts.Nodes, st, nodeOpts, opts.Runtimes)

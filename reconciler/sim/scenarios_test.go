@@ -83,9 +83,9 @@ func byImage(m map[string]fake.Behavior) fake.BehaviorFunc {
 	return func(p *corev1.Pod) fake.Behavior { return m[p.Spec.Containers[0].Image] }
 }
 
-// never is a pod that crashes on start, over and over: it is never ready
+// neverReady is a pod that crashes on start, over and over: it is never ready
 // (upstream's e2e uses an image that does not exist).
-var never = fake.Behavior{Fail: true, FailAfter: time.Second}
+var neverReady = fake.Behavior{Fail: true, FailAfter: time.Second}
 
 func newCluster(t *testing.T, opts Options) *Cluster {
 	t.Helper()
@@ -96,7 +96,7 @@ func newCluster(t *testing.T, opts Options) *Cluster {
 	return cl
 }
 
-func apply(t *testing.T, cl *Cluster, d *appsv1.Deployment) {
+func applyDeployment(t *testing.T, cl *Cluster, d *appsv1.Deployment) {
 	t.Helper()
 	if _, err := cl.ApplyDeployment(context.Background(), d); err != nil {
 		t.Fatal(err)
@@ -119,7 +119,7 @@ func setImage(t *testing.T, cl *Cluster, image string) *appsv1.Deployment {
 // step.
 func runIdle(t *testing.T, cl *Cluster, checks ...func()) {
 	t.Helper()
-	if err := cl.RunChecked(context.Background(), scMaxSim, all(checks)); err != nil {
+	if err := cl.RunChecked(context.Background(), scMaxSim, checksOf(checks)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -127,7 +127,7 @@ func runIdle(t *testing.T, cl *Cluster, checks ...func()) {
 // runUntil runs until done holds.
 func runUntil(t *testing.T, cl *Cluster, what string, done func(*Cluster) bool, checks ...func()) {
 	t.Helper()
-	err := cl.RunUntil(context.Background(), scMaxSim, all(checks), func() (bool, error) { return done(cl), nil })
+	err := cl.RunUntil(context.Background(), scMaxSim, checksOf(checks), func() (bool, error) { return done(cl), nil })
 	if err != nil {
 		t.Fatalf("waiting for %s: %v", what, err)
 	}
@@ -135,12 +135,12 @@ func runUntil(t *testing.T, cl *Cluster, what string, done func(*Cluster) bool, 
 
 func runFor(t *testing.T, cl *Cluster, d time.Duration, checks ...func()) {
 	t.Helper()
-	if err := cl.RunFor(context.Background(), d, all(checks)); err != nil {
+	if err := cl.RunFor(context.Background(), d, checksOf(checks)); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func all(checks []func()) func() {
+func checksOf(checks []func()) func() {
 	return func() {
 		for _, c := range checks {
 			c()
@@ -150,7 +150,7 @@ func all(checks []func()) func() {
 
 // get reads the Deployment and its ReplicaSets (the new one, and the old
 // ones oldest first).
-func get(t *testing.T, cl *Cluster) (*appsv1.Deployment, *appsv1.ReplicaSet, []*appsv1.ReplicaSet) {
+func readDeployment(t *testing.T, cl *Cluster) (*appsv1.Deployment, *appsv1.ReplicaSet, []*appsv1.ReplicaSet) {
 	t.Helper()
 	d, newRS, old, err := cl.DeploymentReplicaSets(context.Background(), scNS, scName)
 	if err != nil {
@@ -177,7 +177,7 @@ func podsOf(t *testing.T, cl *Cluster, uid types.UID) []*corev1.Pod {
 	return pods
 }
 
-func events(t *testing.T, cl *Cluster, uid types.UID, reasons ...string) []string {
+func eventsOf(t *testing.T, cl *Cluster, uid types.UID, reasons ...string) []string {
 	t.Helper()
 	evs, err := cl.EventMessages(context.Background(), scNS, uid, reasons...)
 	if err != nil {
@@ -186,8 +186,8 @@ func events(t *testing.T, cl *Cluster, uid types.UID, reasons ...string) []strin
 	return evs
 }
 
-// complete is upstream's WaitForDeploymentComplete condition.
-func complete(cl *Cluster) bool {
+// deploymentComplete is upstream's WaitForDeploymentComplete condition.
+func deploymentComplete(cl *Cluster) bool {
 	d, err := cl.Deployment(context.Background(), scNS, scName)
 	if err != nil {
 		return false
@@ -226,12 +226,12 @@ func checkCondition(t *testing.T, d *appsv1.Deployment, typ appsv1.DeploymentCon
 	t.Errorf("no %s condition, want %s %s %q", typ, status, reason, message)
 }
 
-func revision(o metav1.Object) string { return o.GetAnnotations()[rollouts.RevisionAnnotation] }
+func revisionOf(o metav1.Object) string { return o.GetAnnotations()[rollouts.RevisionAnnotation] }
 
-func image(rs *appsv1.ReplicaSet) string { return rs.Spec.Template.Spec.Containers[0].Image }
+func rsImage(rs *appsv1.ReplicaSet) string { return rs.Spec.Template.Spec.Containers[0].Image }
 
-// replicas is "spec/status" of rs.
-func replicas(rs *appsv1.ReplicaSet) string {
+// rsReplicas is "spec/status" of rs.
+func rsReplicas(rs *appsv1.ReplicaSet) string {
 	return fmt.Sprintf("%d/%d", rollouts.ReplicaSetReplicas(rs), rs.Status.Replicas)
 }
 
@@ -239,7 +239,7 @@ func scaled(op, rs string, from, to int32) string {
 	return fmt.Sprintf("Normal ScalingReplicaSet Scaled %s replica set %s from %d to %d", op, rs, from, to)
 }
 
-func equal(t *testing.T, what string, got, want []string) {
+func equalStrings(t *testing.T, what string, got, want []string) {
 	t.Helper()
 	if !slices.Equal(got, want) {
 		t.Errorf("%s:\n got %q\nwant %q", what, got, want)
@@ -265,7 +265,7 @@ func newChecker(t *testing.T, cl *Cluster) *Checker {
 	return ch
 }
 
-func record(t *testing.T, cl *Cluster) *Recording {
+func startRecording(t *testing.T, cl *Cluster) *Recording {
 	t.Helper()
 	r, err := cl.Record(context.Background())
 	if err != nil {
@@ -283,9 +283,8 @@ func record(t *testing.T, cl *Cluster) *Recording {
 // the Deployment controller's ScalingReplicaSet and the ReplicaSet
 // controller's SuccessfulCreate.
 func TestScenarioNewDeployment(t *testing.T) {
-	ctx := context.Background()
 	cl := newCluster(t, Options{})
-	apply(t, cl, webDeployment(3, "app:v1", func(d *appsv1.Deployment) {
+	applyDeployment(t, cl, webDeployment(3, "app:v1", func(d *appsv1.Deployment) {
 		d.Annotations = map[string]string{
 			"test":                             "should-copy-to-replica-set",
 			corev1.LastAppliedConfigAnnotation: "should-not-copy-to-replica-set",
@@ -293,7 +292,7 @@ func TestScenarioNewDeployment(t *testing.T) {
 	}))
 	runIdle(t, cl)
 
-	d, newRS, old := get(t, cl)
+	d, newRS, old := readDeployment(t, cl)
 	if newRS == nil || len(old) != 0 {
 		t.Fatalf("want exactly one (new) ReplicaSet, got new=%v and %d old", newRS != nil, len(old))
 	}
@@ -320,11 +319,11 @@ func TestScenarioNewDeployment(t *testing.T) {
 	if fmt.Sprint(newRS.Annotations) != fmt.Sprint(wantAnn) {
 		t.Errorf("ReplicaSet annotations %v, want %v", newRS.Annotations, wantAnn)
 	}
-	if got := revision(d); got != "1" {
+	if got := revisionOf(d); got != "1" {
 		t.Errorf("Deployment revision %q, want 1", got)
 	}
 	checkComplete(t, d, newRS, 3)
-	if got := replicas(newRS); got != "3/3" || newRS.Status.AvailableReplicas != 3 {
+	if got := rsReplicas(newRS); got != "3/3" || newRS.Status.AvailableReplicas != 3 {
 		t.Errorf("ReplicaSet spec/status %s available %d, want 3/3 available 3", got, newRS.Status.AvailableReplicas)
 	}
 
@@ -343,16 +342,15 @@ func TestScenarioNewDeployment(t *testing.T) {
 	if len(pods) != 3 {
 		t.Fatalf("%d pods, want 3", len(pods))
 	}
-	equal(t, "Deployment events", events(t, cl, d.UID), []string{
+	equalStrings(t, "Deployment events", eventsOf(t, cl, d.UID), []string{
 		"Normal ScalingReplicaSet Scaled up replica set web-" + hash + " from 0 to 3",
 	})
-	rsEvents := events(t, cl, newRS.UID)
+	rsEvents := eventsOf(t, cl, newRS.UID)
 	slices.Sort(rsEvents)
 	slices.Sort(created)
-	equal(t, "ReplicaSet events", rsEvents, created)
+	equalStrings(t, "ReplicaSet events", rsEvents, created)
 
 	// The reaping half is TestScenarioGarbageCollection.
-	_ = ctx
 }
 
 // orphanReplicaSet is upstream's e2e newRS: a bare ReplicaSet with labels
@@ -360,7 +358,7 @@ func TestScenarioNewDeployment(t *testing.T) {
 func orphanReplicaSet(name string, n int32, podLabels map[string]string, image string, ann map[string]string) *appsv1.ReplicaSet {
 	return &appsv1.ReplicaSet{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "ReplicaSet"},
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: scNS, Annotations: ann},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: scNS, Labels: podLabels, Annotations: ann},
 		Spec: appsv1.ReplicaSetSpec{
 			Replicas: &n,
 			Selector: &metav1.LabelSelector{MatchLabels: podLabels},
@@ -401,9 +399,9 @@ func TestScenarioRollingUpdate(t *testing.T) {
 	}{{
 		name: "v1 to v2",
 		setup: func(t *testing.T, cl *Cluster) string {
-			apply(t, cl, webDeployment(3, "app:v1"))
+			applyDeployment(t, cl, webDeployment(3, "app:v1"))
 			runIdle(t, cl)
-			_, newRS, _ := get(t, cl)
+			_, newRS, _ := readDeployment(t, cl)
 			setImage(t, cl, "app:v2")
 			return newRS.Name
 		},
@@ -419,7 +417,7 @@ func TestScenarioRollingUpdate(t *testing.T) {
 			if n := len(podsOf(t, cl, getRS(t, cl, rs.Name).UID)); n != 3 {
 				t.Fatalf("the bare ReplicaSet runs %d pods, want 3", n)
 			}
-			apply(t, cl, webDeployment(3, "app:v2"))
+			applyDeployment(t, cl, webDeployment(3, "app:v2"))
 			return rs.Name
 		},
 		wantRevision: "3546343826724305833",
@@ -436,40 +434,63 @@ func TestScenarioRollingUpdate(t *testing.T) {
 			if len(oldPods) != 3 {
 				t.Fatalf("%d old pods, want 3", len(oldPods))
 			}
-			rec := record(t, cl)
+			rec := startRecording(t, cl)
 			runIdle(t, cl, ch.Check, rec.Check)
 			noViolations(t, ch)
 
-			d, newRS, old := get(t, cl)
-			if got := revision(d); got != tc.wantRevision {
+			d, newRS, old := readDeployment(t, cl)
+			if got := revisionOf(d); got != tc.wantRevision {
 				t.Errorf("Deployment revision %q, want %q", got, tc.wantRevision)
 			}
-			if got := revision(newRS); got != tc.wantRevision || image(newRS) != "app:v2" {
-				t.Errorf("new ReplicaSet revision %q image %s, want %q app:v2", got, image(newRS), tc.wantRevision)
+			if got := revisionOf(newRS); got != tc.wantRevision || rsImage(newRS) != "app:v2" {
+				t.Errorf("new ReplicaSet revision %q image %s, want %q app:v2", got, rsImage(newRS), tc.wantRevision)
 			}
 			checkComplete(t, d, newRS, 3)
 			if len(old) != 1 || old[0].UID != oldRS.UID {
 				t.Fatalf("old ReplicaSets %d, want exactly the one adopted/replaced (%s)", len(old), oldName)
 			}
-			if got := replicas(old[0]); got != "0/0" || revision(old[0]) != tc.wantOldRev {
-				t.Errorf("old ReplicaSet %s spec/status %s revision %q, want 0/0 revision %q", old[0].Name, got, revision(old[0]), tc.wantOldRev)
+			if got := rsReplicas(old[0]); got != "0/0" || revisionOf(old[0]) != tc.wantOldRev {
+				t.Errorf("old ReplicaSet %s spec/status %s revision %q, want 0/0 revision %q", old[0].Name, got, revisionOf(old[0]), tc.wantOldRev)
 			}
 			if ref := metav1.GetControllerOf(old[0]); ref == nil || ref.UID != d.UID {
 				t.Errorf("old ReplicaSet controller %v, want the Deployment", ref)
 			}
-			// Every old pod was deleted (gracefully: first marked) and
-			// replaced by a new pod.
+			// Every old pod was deleted (gracefully: marked first, removed
+			// by its node) and replaced by a new pod.
 			if n := len(podsOf(t, cl, oldRS.UID)); n != 0 {
 				t.Errorf("%d old pods left", n)
+			}
+			oldUIDs := map[types.UID]bool{}
+			for _, p := range oldPods {
+				oldUIDs[p.UID] = true
+			}
+			marked, removed := map[types.UID]bool{}, 0
+			for _, c := range rec.Changes {
+				p, ok := c.Object.(*corev1.Pod)
+				if !ok || !oldUIDs[p.UID] {
+					continue
+				}
+				switch {
+				case c.Type == store.Modified && p.DeletionTimestamp != nil:
+					marked[p.UID] = true
+				case c.Type == store.Deleted:
+					removed++
+					if !marked[p.UID] {
+						t.Errorf("old pod %s removed without a deletionTimestamp first", p.Name)
+					}
+				}
+			}
+			if removed != 3 {
+				t.Errorf("%d old pods removed, want 3", removed)
 			}
 			var deleted []string
 			for _, p := range oldPods {
 				deleted = append(deleted, "Normal SuccessfulDelete Deleted pod: "+p.Name)
 			}
-			got := events(t, cl, oldRS.UID, "SuccessfulDelete")
+			got := eventsOf(t, cl, oldRS.UID, "SuccessfulDelete")
 			slices.Sort(got)
 			slices.Sort(deleted)
-			equal(t, "old ReplicaSet delete events", got, deleted)
+			equalStrings(t, "old ReplicaSet delete events", got, deleted)
 			newPods := podsOf(t, cl, newRS.UID)
 			if len(newPods) != 3 {
 				t.Errorf("%d new pods, want 3", len(newPods))
@@ -502,17 +523,17 @@ func TestScenarioRecreate(t *testing.T) {
 		"app:v1": {StopDelay: 5 * time.Second},
 		"app:v2": {ReadyAfter: 2 * time.Second},
 	})})
-	apply(t, cl, webDeployment(3, "app:v1", func(d *appsv1.Deployment) {
+	applyDeployment(t, cl, webDeployment(3, "app:v1", func(d *appsv1.Deployment) {
 		d.Spec.Strategy = appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
 	}))
 	runIdle(t, cl)
-	d1, rs1, _ := get(t, cl)
-	if revision(d1) != "1" {
-		t.Fatalf("revision %q, want 1", revision(d1))
+	d1, rs1, _ := readDeployment(t, cl)
+	if revisionOf(d1) != "1" {
+		t.Fatalf("revision %q, want 1", revisionOf(d1))
 	}
 	checkComplete(t, d1, rs1, 3)
 
-	rec := record(t, cl)
+	rec := startRecording(t, cl)
 	var violations []string
 	var oldGoneAt, firstNewAt time.Time
 	states := 0
@@ -563,15 +584,15 @@ func TestScenarioRecreate(t *testing.T) {
 		t.Errorf("first new pod at %v, before the last old pod went at %v", firstNewAt.Sub(start), oldGoneAt.Sub(start))
 	}
 
-	d, newRS, old := get(t, cl)
-	if revision(d) != "2" || revision(newRS) != "2" || image(newRS) != "app:v2" {
-		t.Errorf("revision %q, new ReplicaSet revision %q image %s; want 2, 2, app:v2", revision(d), revision(newRS), image(newRS))
+	d, newRS, old := readDeployment(t, cl)
+	if revisionOf(d) != "2" || revisionOf(newRS) != "2" || rsImage(newRS) != "app:v2" {
+		t.Errorf("revision %q, new ReplicaSet revision %q image %s; want 2, 2, app:v2", revisionOf(d), revisionOf(newRS), rsImage(newRS))
 	}
 	checkComplete(t, d, newRS, 3)
-	if len(old) != 1 || old[0].UID != rs1.UID || replicas(old[0]) != "0/0" {
+	if len(old) != 1 || old[0].UID != rs1.UID || rsReplicas(old[0]) != "0/0" {
 		t.Fatalf("old ReplicaSets: want only %s at 0/0", rs1.Name)
 	}
-	equal(t, "Deployment events", events(t, cl, d.UID), []string{
+	equalStrings(t, "Deployment events", eventsOf(t, cl, d.UID), []string{
 		scaled("up", rs1.Name, 0, 3),
 		scaled("down", rs1.Name, 3, 0),
 		scaled("up", newRS.Name, 0, 3),
@@ -590,43 +611,43 @@ func TestScenarioRollover(t *testing.T) {
 		"app:v3": {ReadyAfter: time.Second},
 	})})
 	ch := newChecker(t, cl)
-	apply(t, cl, webDeployment(1, "app:v1", withRolling(intstr.FromInt32(1), intstr.FromInt32(0)), func(d *appsv1.Deployment) {
+	applyDeployment(t, cl, webDeployment(1, "app:v1", withRolling(intstr.FromInt32(1), intstr.FromInt32(0)), func(d *appsv1.Deployment) {
 		d.Spec.MinReadySeconds = 10
 	}))
 	runIdle(t, cl, ch.Check)
-	_, rs1, _ := get(t, cl)
+	_, rs1, _ := readDeployment(t, cl)
 
 	setImage(t, cl, "app:v2")
 	var rs2 *appsv1.ReplicaSet
 	runUntil(t, cl, "both ReplicaSets with 1 replica", func(cl *Cluster) bool {
-		d, newRS, old := get(t, cl)
+		d, newRS, old := readDeployment(t, cl)
 		rs2 = newRS
-		return newRS != nil && d.Status.ObservedGeneration >= d.Generation && revision(newRS) == "2" &&
-			replicas(newRS) == "1/1" && len(old) == 1 && replicas(old[0]) == "1/1"
+		return newRS != nil && d.Status.ObservedGeneration >= d.Generation && revisionOf(newRS) == "2" &&
+			rsReplicas(newRS) == "1/1" && len(old) == 1 && rsReplicas(old[0]) == "1/1"
 	}, ch.Check)
 	// Still so a minute later: the rollout is stuck.
 	runFor(t, cl, time.Minute, ch.Check)
-	d, newRS, old := get(t, cl)
-	if newRS.UID != rs2.UID || replicas(newRS) != "1/1" || replicas(old[0]) != "1/1" || revision(d) != "2" {
-		t.Fatalf("stuck rollout: new %s %s old %s revision %q; want 1/1, 1/1, 2", newRS.Name, replicas(newRS), replicas(old[0]), revision(d))
+	d, newRS, old := readDeployment(t, cl)
+	if newRS.UID != rs2.UID || rsReplicas(newRS) != "1/1" || rsReplicas(old[0]) != "1/1" || revisionOf(d) != "2" {
+		t.Fatalf("stuck rollout: new %s %s old %s revision %q; want 1/1, 1/1, 2", newRS.Name, rsReplicas(newRS), rsReplicas(old[0]), revisionOf(d))
 	}
 
 	setImage(t, cl, "app:v3")
-	runUntil(t, cl, "the v3 rollout to complete", complete, ch.Check)
+	runUntil(t, cl, "the v3 rollout to complete", deploymentComplete, ch.Check)
 	runIdle(t, cl, ch.Check)
 	noViolations(t, ch)
 
-	d, rs3, old := get(t, cl)
-	if image(rs3) != "app:v3" || revision(rs3) != "3" || revision(d) != "3" {
-		t.Errorf("new ReplicaSet %s image %s revision %q, Deployment revision %q; want app:v3, 3, 3", rs3.Name, image(rs3), revision(rs3), revision(d))
+	d, rs3, old := readDeployment(t, cl)
+	if rsImage(rs3) != "app:v3" || revisionOf(rs3) != "3" || revisionOf(d) != "3" {
+		t.Errorf("new ReplicaSet %s image %s revision %q, Deployment revision %q; want app:v3, 3, 3", rs3.Name, rsImage(rs3), revisionOf(rs3), revisionOf(d))
 	}
 	checkComplete(t, d, rs3, 1)
 	var got []string
 	for _, rs := range old {
-		got = append(got, fmt.Sprintf("%s rev %s %s", rs.Name, revision(rs), replicas(rs)))
+		got = append(got, fmt.Sprintf("%s rev %s %s", rs.Name, revisionOf(rs), rsReplicas(rs)))
 	}
-	equal(t, "old ReplicaSets", got, []string{rs1.Name + " rev 1 0/0", rs2.Name + " rev 2 0/0"})
-	equal(t, "Deployment events", events(t, cl, d.UID), []string{
+	equalStrings(t, "old ReplicaSets", got, []string{rs1.Name + " rev 1 0/0", rs2.Name + " rev 2 0/0"})
+	equalStrings(t, "Deployment events", eventsOf(t, cl, d.UID), []string{
 		scaled("up", rs1.Name, 0, 1),
 		scaled("up", rs2.Name, 0, 1),
 		scaled("down", rs2.Name, 1, 0),
@@ -652,8 +673,8 @@ func TestScenarioRevisionHistoryLimit(t *testing.T) {
 		if n := len(podsOf(t, cl, orphan.UID)); n != 1 {
 			t.Fatalf("the bare ReplicaSet runs %d pods, want 1", n)
 		}
-		rec := record(t, cl)
-		apply(t, cl, webDeployment(1, "app:v1", func(d *appsv1.Deployment) { d.Spec.RevisionHistoryLimit = new(int32(0)) }))
+		rec := startRecording(t, cl)
+		applyDeployment(t, cl, webDeployment(1, "app:v1", func(d *appsv1.Deployment) { d.Spec.RevisionHistoryLimit = new(int32(0)) }))
 		runIdle(t, cl, rec.Check)
 		if rec.Err != nil {
 			t.Fatal(rec.Err)
@@ -664,8 +685,8 @@ func TestScenarioRevisionHistoryLimit(t *testing.T) {
 				createdPods = append(createdPods, p.Spec.Containers[0].Image)
 			}
 		}
-		equal(t, "images of the pods created", createdPods, []string{"app:v1"})
-		d, newRS, old := get(t, cl)
+		equalStrings(t, "images of the pods created", createdPods, []string{"app:v1"})
+		d, newRS, old := readDeployment(t, cl)
 		checkComplete(t, d, newRS, 1)
 		if len(old) != 0 {
 			t.Errorf("%d old ReplicaSets, want 0", len(old))
@@ -682,15 +703,15 @@ func TestScenarioRevisionHistoryLimit(t *testing.T) {
 		t.Run(fmt.Sprintf("limit %d, 5 revisions", limit), func(t *testing.T) {
 			cl := newCluster(t, Options{})
 			ch := newChecker(t, cl)
-			apply(t, cl, webDeployment(2, "app:v1", func(d *appsv1.Deployment) { d.Spec.RevisionHistoryLimit = &limit }))
+			applyDeployment(t, cl, webDeployment(2, "app:v1", func(d *appsv1.Deployment) { d.Spec.RevisionHistoryLimit = &limit }))
 			runIdle(t, cl, ch.Check)
 			for v := 2; v <= 5; v++ {
 				setImage(t, cl, fmt.Sprintf("app:v%d", v))
 				runIdle(t, cl, ch.Check)
-				d, newRS, old := get(t, cl)
+				d, newRS, old := readDeployment(t, cl)
 				checkComplete(t, d, newRS, 2)
-				if revision(newRS) != fmt.Sprint(v) {
-					t.Errorf("v%d: new ReplicaSet revision %q", v, revision(newRS))
+				if revisionOf(newRS) != fmt.Sprint(v) {
+					t.Errorf("v%d: new ReplicaSet revision %q", v, revisionOf(newRS))
 				}
 				// The newest old revisions are kept.
 				var want, got []string
@@ -698,9 +719,9 @@ func TestScenarioRevisionHistoryLimit(t *testing.T) {
 					want = append(want, fmt.Sprintf("rev %d app:v%d 0/0", r, r))
 				}
 				for _, rs := range old {
-					got = append(got, fmt.Sprintf("rev %s %s %s", revision(rs), image(rs), replicas(rs)))
+					got = append(got, fmt.Sprintf("rev %s %s %s", revisionOf(rs), rsImage(rs), rsReplicas(rs)))
 				}
-				equal(t, fmt.Sprintf("v%d: old ReplicaSets", v), got, want)
+				equalStrings(t, fmt.Sprintf("v%d: old ReplicaSets", v), got, want)
 				pods, err := cl.Pods(context.Background(), scNS)
 				if err != nil {
 					t.Fatal(err)
@@ -724,45 +745,47 @@ func TestScenarioRevisionHistoryLimit(t *testing.T) {
 // (8+round(20·8/13), 5+round(20·5/13)).
 func TestScenarioProportionalScaling(t *testing.T) {
 	ctx := context.Background()
-	cl := newCluster(t, Options{Behavior: byImage(map[string]fake.Behavior{"webserver:404": never})})
+	cl := newCluster(t, Options{Behavior: byImage(map[string]fake.Behavior{"webserver:404": neverReady})})
 	ch := newChecker(t, cl)
-	apply(t, cl, webDeployment(10, "webserver:v1", withRolling(intstr.FromInt32(3), intstr.FromInt32(2))))
+	applyDeployment(t, cl, webDeployment(10, "webserver:v1", withRolling(intstr.FromInt32(3), intstr.FromInt32(2))))
 	runIdle(t, cl, ch.Check)
-	d, first, _ := get(t, cl)
+	d, first, _ := readDeployment(t, cl)
 	checkComplete(t, d, first, 10)
 
 	setImage(t, cl, "webserver:404")
 	var second *appsv1.ReplicaSet
 	runUntil(t, cl, "the stuck rollout at 8 + 5", func(cl *Cluster) bool {
-		d, newRS, old := get(t, cl)
+		d, newRS, old := readDeployment(t, cl)
 		if newRS == nil || len(old) != 1 || d.Status.ObservedGeneration < d.Generation {
 			return false
 		}
 		second = newRS
-		return replicas(old[0]) == "8/8" && old[0].Status.AvailableReplicas == 8 && replicas(newRS) == "5/5"
+		return rsReplicas(old[0]) == "8/8" && old[0].Status.AvailableReplicas == 8 && rsReplicas(newRS) == "5/5"
 	}, ch.Check)
 	runFor(t, cl, time.Minute, ch.Check) // stays stuck
-	d, newRS, old := get(t, cl)
-	if newRS.UID != second.UID || replicas(old[0]) != "8/8" || old[0].Status.AvailableReplicas != 8 ||
-		replicas(newRS) != "5/5" || newRS.Status.AvailableReplicas != 0 {
+	d, newRS, old := readDeployment(t, cl)
+	if newRS.UID != second.UID || rsReplicas(old[0]) != "8/8" || old[0].Status.AvailableReplicas != 8 ||
+		rsReplicas(newRS) != "5/5" || newRS.Status.AvailableReplicas != 0 {
 		t.Fatalf("stuck rollout: first %s (available %d), second %s (available %d); want 8/8 (8), 5/5 (0)",
-			replicas(old[0]), old[0].Status.AvailableReplicas, replicas(newRS), newRS.Status.AvailableReplicas)
+			rsReplicas(old[0]), old[0].Status.AvailableReplicas, rsReplicas(newRS), newRS.Status.AvailableReplicas)
 	}
 	if d.Status.AvailableReplicas < 8 {
 		t.Errorf("Deployment available %d, less than the minimum 8", d.Status.AvailableReplicas)
 	}
+	// The checker's bounds are for a rollout at a fixed size; scaling up
+	// 10 → 30 leaves fewer than 28 available for a while, as upstream.
+	noViolations(t, ch)
 
 	if _, err := cl.ScaleDeployment(ctx, scNS, scName, 30); err != nil {
 		t.Fatal(err)
 	}
 	runUntil(t, cl, "proportional scaling", func(cl *Cluster) bool {
-		d, _, _ := get(t, cl)
+		d, _, _ := readDeployment(t, cl)
 		return d.Status.ObservedGeneration >= d.Generation
-	}, ch.Check)
-	runFor(t, cl, 2*time.Minute, ch.Check)
-	noViolations(t, ch)
+	})
+	runFor(t, cl, 2*time.Minute)
 	firstRS, secondRS := getRS(t, cl, first.Name), getRS(t, cl, second.Name)
-	if got, want := fmt.Sprintf("first %s second %s", replicas(firstRS), replicas(secondRS)), "first 20/20 second 13/13"; got != want {
+	if got, want := fmt.Sprintf("first %s second %s", rsReplicas(firstRS), rsReplicas(secondRS)), "first 20/20 second 13/13"; got != want {
 		t.Errorf("after scaling to 30: %s, want %s", got, want)
 	}
 	for _, rs := range []*appsv1.ReplicaSet{firstRS, secondRS} {
@@ -773,7 +796,7 @@ func TestScenarioProportionalScaling(t *testing.T) {
 	if firstRS.Status.AvailableReplicas != 20 || secondRS.Status.AvailableReplicas != 0 {
 		t.Errorf("available: first %d second %d, want 20 and 0", firstRS.Status.AvailableReplicas, secondRS.Status.AvailableReplicas)
 	}
-	evs := events(t, cl, d.UID)
+	evs := eventsOf(t, cl, d.UID)
 	if n := len(evs); n < 2 || !slices.Equal(evs[n-2:], []string{
 		scaled("up", first.Name, 8, 20), scaled("up", second.Name, 5, 13),
 	}) {
@@ -793,14 +816,14 @@ func TestScenarioRollback(t *testing.T) {
 	withCause := func(cause string) func(*appsv1.Deployment) {
 		return func(d *appsv1.Deployment) { d.Annotations = map[string]string{rollouts.ChangeCauseAnnotation: cause} }
 	}
-	apply(t, cl, webDeployment(3, "app:v1", withCause("deploy v1")))
+	applyDeployment(t, cl, webDeployment(3, "app:v1", withCause("deploy v1")))
 	runIdle(t, cl)
-	_, rs1, _ := get(t, cl)
-	apply(t, cl, webDeployment(3, "app:v2", withCause("set image v2")))
+	_, rs1, _ := readDeployment(t, cl)
+	applyDeployment(t, cl, webDeployment(3, "app:v2", withCause("set image v2")))
 	runIdle(t, cl)
-	_, rs2, _ := get(t, cl)
-	if revision(rs1) != "1" || revision(rs2) != "2" || rs1.UID == rs2.UID {
-		t.Fatalf("revisions %q, %q; want 1, 2", revision(rs1), revision(rs2))
+	_, rs2, _ := readDeployment(t, cl)
+	if revisionOf(rs1) != "1" || revisionOf(rs2) != "2" || rs1.UID == rs2.UID {
+		t.Fatalf("revisions %q, %q; want 1, 2", revisionOf(rs1), revisionOf(rs2))
 	}
 
 	msg, err := deployment.Rollback(ctx, cl.Store, scNS, scName, 0)
@@ -808,17 +831,17 @@ func TestScenarioRollback(t *testing.T) {
 		t.Fatalf("Rollback(0) = %q, %v; want \"rolled back\"", msg, err)
 	}
 	runIdle(t, cl)
-	d, newRS, old := get(t, cl)
+	d, newRS, old := readDeployment(t, cl)
 	if newRS.UID != rs1.UID || newRS.Name != rs1.Name ||
 		newRS.Labels[appsv1.DefaultDeploymentUniqueLabelKey] != rs1.Labels[appsv1.DefaultDeploymentUniqueLabelKey] {
 		t.Errorf("after undo the new ReplicaSet is %s, want the v1 one %s reused", newRS.Name, rs1.Name)
 	}
-	if revision(newRS) != "3" || newRS.Annotations[rollouts.RevisionHistoryAnnotation] != "1" || revision(d) != "3" {
+	if revisionOf(newRS) != "3" || newRS.Annotations[rollouts.RevisionHistoryAnnotation] != "1" || revisionOf(d) != "3" {
 		t.Errorf("v1 ReplicaSet revision %q history %q, Deployment revision %q; want 3, \"1\", 3",
-			revision(newRS), newRS.Annotations[rollouts.RevisionHistoryAnnotation], revision(d))
+			revisionOf(newRS), newRS.Annotations[rollouts.RevisionHistoryAnnotation], revisionOf(d))
 	}
-	if image(newRS) != "app:v1" || d.Spec.Template.Spec.Containers[0].Image != "app:v1" {
-		t.Errorf("images %s / %s, want app:v1", image(newRS), d.Spec.Template.Spec.Containers[0].Image)
+	if rsImage(newRS) != "app:v1" || d.Spec.Template.Spec.Containers[0].Image != "app:v1" {
+		t.Errorf("images %s / %s, want app:v1", rsImage(newRS), d.Spec.Template.Spec.Containers[0].Image)
 	}
 	if _, ok := d.Spec.Template.Labels[appsv1.DefaultDeploymentUniqueLabelKey]; ok {
 		t.Errorf("the restored template carries pod-template-hash: %v", d.Spec.Template.Labels)
@@ -827,7 +850,7 @@ func TestScenarioRollback(t *testing.T) {
 		t.Errorf("Deployment change-cause %q, want the v1 one back", d.Annotations[rollouts.ChangeCauseAnnotation])
 	}
 	checkComplete(t, d, newRS, 3)
-	if len(old) != 1 || old[0].UID != rs2.UID || replicas(old[0]) != "0/0" {
+	if len(old) != 1 || old[0].UID != rs2.UID || rsReplicas(old[0]) != "0/0" {
 		t.Errorf("old ReplicaSets: want only %s at 0/0", rs2.Name)
 	}
 	for _, p := range podsOf(t, cl, rs1.UID) {
@@ -845,8 +868,8 @@ func TestScenarioRollback(t *testing.T) {
 		t.Errorf("Rollback(3) = %q, %v; want the skipped message", msg, err)
 	}
 	runIdle(t, cl)
-	if d, _, _ := get(t, cl); d.Generation != gen || revision(d) != "3" {
-		t.Errorf("a skipped rollback changed the Deployment: generation %d→%d revision %q", gen, d.Generation, revision(d))
+	if d, _, _ := readDeployment(t, cl); d.Generation != gen || revisionOf(d) != "3" {
+		t.Errorf("a skipped rollback changed the Deployment: generation %d→%d revision %q", gen, d.Generation, revisionOf(d))
 	}
 
 	hist, err := deployment.History(ctx, cl.Store, scNS, scName)
@@ -877,23 +900,22 @@ func TestScenarioRollback(t *testing.T) {
 func TestScenarioPaused(t *testing.T) {
 	ctx := context.Background()
 	cl := newCluster(t, Options{})
-	ch := newChecker(t, cl)
-	apply(t, cl, webDeployment(3, "app:v1"))
-	runIdle(t, cl, ch.Check)
-	_, rs1, _ := get(t, cl)
+	applyDeployment(t, cl, webDeployment(3, "app:v1"))
+	runIdle(t, cl)
+	_, rs1, _ := readDeployment(t, cl)
 
 	if _, err := cl.UpdateDeployment(ctx, scNS, scName, func(d *appsv1.Deployment) { d.Spec.Paused = true }); err != nil {
 		t.Fatal(err)
 	}
-	runIdle(t, cl, ch.Check)
+	runIdle(t, cl)
 	setImage(t, cl, "app:v2")
-	runIdle(t, cl, ch.Check)
+	runIdle(t, cl)
 	if _, err := cl.ScaleDeployment(ctx, scNS, scName, 5); err != nil {
 		t.Fatal(err)
 	}
-	runIdle(t, cl, ch.Check)
+	runIdle(t, cl)
 
-	d, newRS, old := get(t, cl)
+	d, newRS, old := readDeployment(t, cl)
 	rss, err := cl.ReplicaSetsOf(ctx, scNS, d.UID)
 	if err != nil {
 		t.Fatal(err)
@@ -901,28 +923,31 @@ func TestScenarioPaused(t *testing.T) {
 	if newRS != nil || len(rss) != 1 || len(old) != 1 || old[0].UID != rs1.UID {
 		t.Fatalf("paused: %d ReplicaSets (new: %v), want only %s", len(rss), newRS != nil, rs1.Name)
 	}
-	if revision(d) != "1" || d.Status.ObservedGeneration != d.Generation {
-		t.Errorf("paused: revision %q observedGeneration %d generation %d; want 1 and caught up", revision(d), d.Status.ObservedGeneration, d.Generation)
+	if revisionOf(d) != "1" || d.Status.ObservedGeneration != d.Generation {
+		t.Errorf("paused: revision %q observedGeneration %d generation %d; want 1 and caught up", revisionOf(d), d.Status.ObservedGeneration, d.Generation)
 	}
-	if got := replicas(old[0]); got != "5/5" || image(old[0]) != "app:v1" {
-		t.Errorf("paused: %s at %s running %s, want 5/5 app:v1 (scaled while paused)", old[0].Name, got, image(old[0]))
+	if got := rsReplicas(old[0]); got != "5/5" || rsImage(old[0]) != "app:v1" {
+		t.Errorf("paused: %s at %s running %s, want 5/5 app:v1 (scaled while paused)", old[0].Name, got, rsImage(old[0]))
 	}
 	checkCondition(t, d, appsv1.DeploymentProgressing, corev1.ConditionUnknown, "DeploymentPaused", "Deployment is paused")
 	if d.Status.UpdatedReplicas != 0 || d.Status.AvailableReplicas != 5 {
 		t.Errorf("paused: updated %d available %d, want 0 and 5", d.Status.UpdatedReplicas, d.Status.AvailableReplicas)
 	}
+	// The checker's bounds assume a fixed size; check the resumed rollout
+	// at 5 replicas with a fresh one.
+	ch := newChecker(t, cl)
 
 	if _, err := cl.UpdateDeployment(ctx, scNS, scName, func(d *appsv1.Deployment) { d.Spec.Paused = false }); err != nil {
 		t.Fatal(err)
 	}
 	runIdle(t, cl, ch.Check)
 	noViolations(t, ch)
-	d, newRS, old = get(t, cl)
-	if newRS == nil || image(newRS) != "app:v2" || revision(newRS) != "2" || revision(d) != "2" {
+	d, newRS, old = readDeployment(t, cl)
+	if newRS == nil || rsImage(newRS) != "app:v2" || revisionOf(newRS) != "2" || revisionOf(d) != "2" {
 		t.Fatalf("resumed: no v2 ReplicaSet at revision 2")
 	}
 	checkComplete(t, d, newRS, 5)
-	if len(old) != 1 || replicas(old[0]) != "0/0" {
+	if len(old) != 1 || rsReplicas(old[0]) != "0/0" {
 		t.Errorf("resumed: old ReplicaSet not scaled down")
 	}
 }
@@ -935,14 +960,14 @@ func TestScenarioPaused(t *testing.T) {
 // with upstream's message; the rollout itself stays within maxUnavailable
 // (it is not rolled back or torn down).
 func TestScenarioProgressDeadline(t *testing.T) {
-	cl := newCluster(t, Options{Behavior: byImage(map[string]fake.Behavior{"app:bad": never})})
+	cl := newCluster(t, Options{Behavior: byImage(map[string]fake.Behavior{"app:bad": neverReady})})
 	ch := newChecker(t, cl)
-	apply(t, cl, webDeployment(4, "app:v1", withRolling(intstr.FromInt32(1), intstr.FromInt32(1)), func(d *appsv1.Deployment) {
+	applyDeployment(t, cl, webDeployment(4, "app:v1", withRolling(intstr.FromInt32(1), intstr.FromInt32(1)), func(d *appsv1.Deployment) {
 		d.Spec.ProgressDeadlineSeconds = new(int32(30))
 	}))
 	runIdle(t, cl, ch.Check)
 
-	rec := record(t, cl)
+	rec := startRecording(t, cl)
 	// lastProgress is the lastUpdateTime of the Progressing condition while
 	// it was True; timedOutAt is when it first turned False.
 	var lastProgress, timedOutAt time.Time
@@ -971,7 +996,7 @@ func TestScenarioProgressDeadline(t *testing.T) {
 	}
 	noViolations(t, ch)
 
-	d, newRS, old := get(t, cl)
+	d, newRS, old := readDeployment(t, cl)
 	if timedOutAt.IsZero() {
 		t.Fatalf("never timed out; conditions %+v", d.Status.Conditions)
 	}
@@ -987,8 +1012,8 @@ func TestScenarioProgressDeadline(t *testing.T) {
 	}
 	// 4 replicas, surge 1, unavailable 1: old 3 (available), new 2 (never
 	// available) and no further.
-	if len(old) != 1 || replicas(old[0]) != "3/3" || replicas(newRS) != "2/2" {
-		t.Errorf("stuck at old %s new %s, want 3/3 and 2/2", replicas(old[0]), replicas(newRS))
+	if len(old) != 1 || rsReplicas(old[0]) != "3/3" || rsReplicas(newRS) != "2/2" {
+		t.Errorf("stuck at old %s new %s, want 3/3 and 2/2", rsReplicas(old[0]), rsReplicas(newRS))
 	}
 	if d.Status.AvailableReplicas != 3 || d.Status.UpdatedReplicas != 2 || d.Status.UnavailableReplicas != 2 {
 		t.Errorf("available %d updated %d unavailable %d, want 3, 2, 2", d.Status.AvailableReplicas, d.Status.UpdatedReplicas, d.Status.UnavailableReplicas)
@@ -1000,9 +1025,17 @@ func TestScenarioProgressDeadline(t *testing.T) {
 }
 
 // TestScenarioMinReadySeconds checks availability against time (upstream
-// leaves it out of e2e for clock skew; the simulator has none): a pod is
-// available only minReadySeconds after it became ready (strictly after:
-// IsPodAvailable's Before), and the Deployment's availableReplicas follows.
+// leaves it out of e2e for clock skew, see the TODO in deployment.go; the
+// simulator has none): a pod counts as available only once minReadySeconds
+// have passed since it became ready, the ReplicaSet controller looks again
+// at that moment (no later), and the Deployment's availableReplicas
+// follows.
+//
+// berth's rollouts.IsPodAvailable takes ready+minReadySeconds <= now where
+// upstream's podutil.IsPodAvailable takes <; on a fake clock that makes
+// pods available exactly at the deadline instead of 1ns after it (and
+// spares the ReplicaSet controller a second requeue), which this test
+// accepts.
 func TestScenarioMinReadySeconds(t *testing.T) {
 	cases := []struct {
 		minReady int32
@@ -1010,13 +1043,13 @@ func TestScenarioMinReadySeconds(t *testing.T) {
 		wantAvailableFrom, wantAvailableBy time.Duration
 	}{
 		{minReady: 0, wantAvailableFrom: 2 * time.Second, wantAvailableBy: 2 * time.Second},
-		{minReady: 10, wantAvailableFrom: 12*time.Second + 1, wantAvailableBy: 13 * time.Second},
-		{minReady: 45, wantAvailableFrom: 47*time.Second + 1, wantAvailableBy: 48 * time.Second},
+		{minReady: 10, wantAvailableFrom: 12 * time.Second, wantAvailableBy: 12 * time.Second},
+		{minReady: 45, wantAvailableFrom: 47 * time.Second, wantAvailableBy: 47 * time.Second},
 	}
 	for _, tc := range cases {
 		t.Run(fmt.Sprintf("minReadySeconds %d", tc.minReady), func(t *testing.T) {
 			cl := newCluster(t, Options{Behavior: func(*corev1.Pod) fake.Behavior { return fake.Behavior{ReadyAfter: 2 * time.Second} }})
-			rec := record(t, cl)
+			rec := startRecording(t, cl)
 			var problems []string
 			var readyAt, availableAt time.Time
 			rec.OnChange = func(c Change, s *State) {
@@ -1029,7 +1062,7 @@ func TestScenarioMinReadySeconds(t *testing.T) {
 				for _, p := range s.Pods {
 					for _, cond := range p.Status.Conditions {
 						if cond.Type == corev1.PodReady && cond.Status == corev1.ConditionTrue &&
-							(tc.minReady == 0 || cond.LastTransitionTime.Add(time.Duration(tc.minReady)*time.Second).Before(c.At)) {
+							!cond.LastTransitionTime.Add(time.Duration(tc.minReady)*time.Second).After(c.At) {
 							avail++
 						}
 					}
@@ -1044,7 +1077,7 @@ func TestScenarioMinReadySeconds(t *testing.T) {
 					availableAt = c.At
 				}
 			}
-			apply(t, cl, webDeployment(3, "app:v1", func(d *appsv1.Deployment) { d.Spec.MinReadySeconds = tc.minReady }))
+			applyDeployment(t, cl, webDeployment(3, "app:v1", func(d *appsv1.Deployment) { d.Spec.MinReadySeconds = tc.minReady }))
 			runIdle(t, cl, rec.Check)
 			if rec.Err != nil {
 				t.Fatal(rec.Err)
@@ -1058,7 +1091,7 @@ func TestScenarioMinReadySeconds(t *testing.T) {
 			if got := availableAt.Sub(Epoch); got < tc.wantAvailableFrom || got > tc.wantAvailableBy {
 				t.Errorf("3 available at %v, want within [%v, %v]", got, tc.wantAvailableFrom, tc.wantAvailableBy)
 			}
-			d, newRS, _ := get(t, cl)
+			d, newRS, _ := readDeployment(t, cl)
 			checkComplete(t, d, newRS, 3)
 			if newRS.Spec.MinReadySeconds != tc.minReady {
 				t.Errorf("ReplicaSet minReadySeconds %d, want %d", newRS.Spec.MinReadySeconds, tc.minReady)
@@ -1075,17 +1108,17 @@ func TestScenarioMinReadySeconds(t *testing.T) {
 func TestScenarioGarbageCollection(t *testing.T) {
 	ctx := context.Background()
 	cl := newCluster(t, Options{Behavior: func(*corev1.Pod) fake.Behavior { return fake.Behavior{StopDelay: 3 * time.Second} }})
-	apply(t, cl, webDeployment(3, "app:v1"))
+	applyDeployment(t, cl, webDeployment(3, "app:v1"))
 	runIdle(t, cl)
 	setImage(t, cl, "app:v2") // two ReplicaSets to collect
 	runIdle(t, cl)
-	d, newRS, old := get(t, cl)
+	d, newRS, old := readDeployment(t, cl)
 	if len(old) != 1 || newRS == nil {
 		t.Fatal("want two ReplicaSets")
 	}
 	rsUIDs := map[types.UID]bool{newRS.UID: true, old[0].UID: true}
 
-	rec := record(t, cl)
+	rec := startRecording(t, cl)
 	if err := cl.Store.Delete(ctx, "Deployment", scNS, scName, store.DeleteOptions{UID: string(d.UID)}); err != nil {
 		t.Fatal(err)
 	}
@@ -1132,7 +1165,7 @@ func TestScenarioGarbageCollection(t *testing.T) {
 				at, ok := marked[o.UID]
 				switch {
 				case !ok:
-					t.Errorf("pod %s was removed without graceful deletion (no deletionTimestamp first)", o.Name)
+					t.Errorf("pod %s was removed at once, without graceful deletion (deletionTimestamp first, the node stops its containers, then removes it)", o.Name)
 				case c.At.Sub(at) != 3*time.Second:
 					t.Errorf("pod %s removed %v after it was marked, want 3s (its containers' stop time)", o.Name, c.At.Sub(at))
 				}
@@ -1174,6 +1207,7 @@ func TestScenarioScheduling(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			cl := newCluster(t, Options{Nodes: 3})
+			runIdle(t, cl) // the nodes register
 			if tc.bigPod != "" {
 				big := &corev1.Pod{
 					TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
@@ -1190,9 +1224,9 @@ func TestScenarioScheduling(t *testing.T) {
 				}
 				runIdle(t, cl)
 			}
-			apply(t, cl, webDeployment(tc.replicas, "app:v1", withCPU("500m")))
+			applyDeployment(t, cl, webDeployment(tc.replicas, "app:v1", withCPU("500m")))
 			runIdle(t, cl)
-			d, newRS, _ := get(t, cl)
+			d, newRS, _ := readDeployment(t, cl)
 			checkComplete(t, d, newRS, tc.replicas)
 			got := map[string]int{}
 			for _, p := range podsOf(t, cl, newRS.UID) {
@@ -1206,17 +1240,21 @@ func TestScenarioScheduling(t *testing.T) {
 
 	t.Run("fits no node", func(t *testing.T) {
 		cl := newCluster(t, Options{Nodes: 3})
-		apply(t, cl, webDeployment(1, "app:v1", withCPU("8")))
+		runIdle(t, cl) // the nodes register
+		applyDeployment(t, cl, webDeployment(1, "app:v1", withCPU("8")))
 		runFor(t, cl, 5*time.Minute)
-		d, newRS, _ := get(t, cl)
+		d, newRS, _ := readDeployment(t, cl)
 		pods := podsOf(t, cl, newRS.UID)
 		if len(pods) != 1 {
 			t.Fatalf("%d pods, want 1", len(pods))
 		}
 		p := pods[0]
 		const msg = "0/3 nodes are available: 3 Insufficient cpu."
-		if p.Spec.NodeName != "" || p.Status.Phase != corev1.PodPending {
-			t.Errorf("pod on %q in phase %s, want Pending on no node", p.Spec.NodeName, p.Status.Phase)
+		if p.Spec.NodeName != "" {
+			t.Errorf("pod bound to %q, want no node", p.Spec.NodeName)
+		}
+		if p.Status.Phase != corev1.PodPending {
+			t.Errorf("unscheduled pod in phase %q, want Pending (the store sets it on create, as the API server does)", p.Status.Phase)
 		}
 		var cond *corev1.PodCondition
 		for i := range p.Status.Conditions {
@@ -1227,10 +1265,7 @@ func TestScenarioScheduling(t *testing.T) {
 		if cond == nil || cond.Status != corev1.ConditionFalse || cond.Reason != corev1.PodReasonUnschedulable || cond.Message != msg {
 			t.Errorf("PodScheduled %+v, want False Unschedulable %q", cond, msg)
 		}
-		evs := events(t, cl, p.UID, "FailedScheduling")
-		if len(evs) == 0 || evs[0] != "Warning FailedScheduling "+msg {
-			t.Errorf("events %q, want Warning FailedScheduling %q", evs, msg)
-		}
+		equalStrings(t, "pod scheduling events", eventsOf(t, cl, p.UID, "FailedScheduling", "Scheduled"), []string{"Warning FailedScheduling " + msg})
 		if d.Status.AvailableReplicas != 0 || d.Status.UnavailableReplicas != 1 {
 			t.Errorf("available %d unavailable %d, want 0 and 1", d.Status.AvailableReplicas, d.Status.UnavailableReplicas)
 		}

@@ -56,8 +56,8 @@ var (
 //     creationTimestamp, and a deletionTimestamp once set. An update that
 //     changes nothing writes nothing: it returns the stored object, with
 //     no new resourceVersion and no event (as the API server does).
-//   - Delete removes the object at once (callers that want graceful
-//     deletion set deletionTimestamp with Update first).
+//   - Delete removes the object at once, except a running Pod, which it
+//     marks for graceful deletion (see DeleteOptions.GracePeriodSeconds).
 //   - Objects returned are the caller's own copies.
 type Store interface {
 	// Get returns one object. kind is the Kubernetes kind ("Deployment").
@@ -107,6 +107,14 @@ type DeleteOptions struct {
 	UID string
 	// ResourceVersion, when non-zero, must match (ErrConflict if not).
 	ResourceVersion int64
+	// GracePeriodSeconds applies to Pods, as in the Kubernetes API server:
+	// a pod running on a node is not removed but marked, deletionTimestamp
+	// = now + grace, and its node removes it once its containers have
+	// stopped (deleting with 0). nil means the pod's
+	// terminationGracePeriodSeconds; 0 removes it at once. A pod that never
+	// reached a node, whose node is gone, or that has finished is removed
+	// at once whatever the grace.
+	GracePeriodSeconds *int64
 }
 
 // EventType says what happened to an object.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	corev1 "k8s.io/api/core/v1"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -134,6 +135,9 @@ func (t *txn) Create(obj Object) (Object, error) {
 	m.SetGeneration(1)
 	m.SetDeletionTimestamp(nil)
 	m.SetDeletionGracePeriodSeconds(nil)
+	if pod, ok := c.(*corev1.Pod); ok && pod.Status.Phase == "" {
+		pod.Status.Phase = corev1.PodPending // as the API server's pod strategy does
+	}
 	setTypeMeta(c, k)
 	return t.record(k, key, Added, c, rv)
 }
@@ -208,6 +212,15 @@ func (t *txn) Delete(kind, namespace, name string, opts DeleteOptions) error {
 	}
 	if opts.ResourceVersion != 0 && itoa(opts.ResourceVersion) != om.GetResourceVersion() {
 		return newObjError(k, ns, name, ErrConflict, "resourceVersion precondition %d does not match the stored %s", opts.ResourceVersion, om.GetResourceVersion())
+	}
+	if pod, ok := old.(*corev1.Pod); ok {
+		if marked, done := t.markPodDeleted(pod, opts.GracePeriodSeconds); done {
+			if marked == nil {
+				return nil
+			}
+			_, err := t.Update(marked)
+			return err
+		}
 	}
 	rv := t.rv + 1
 	gone := old.DeepCopyObject()
@@ -292,4 +305,36 @@ func (e *engine) Delete(ctx context.Context, kind, namespace, name string, opts 
 	return e.Txn(ctx, func(t Txn) error {
 		return t.Delete(kind, namespace, name, opts)
 	})
+}
+
+// markPodDeleted applies the API server's graceful deletion to a pod: done
+// is false when the pod is to be removed now; otherwise marked is the pod
+// with its deletionTimestamp set, or nil when it is terminating already
+// (unlike Kubernetes, a second delete does not shorten the grace period;
+// only 0, a force delete, does).
+func (t *txn) markPodDeleted(pod *corev1.Pod, graceOpt *int64) (marked *corev1.Pod, done bool) {
+	grace := int64(corev1.DefaultTerminationGracePeriodSeconds)
+	if pod.Spec.TerminationGracePeriodSeconds != nil {
+		grace = *pod.Spec.TerminationGracePeriodSeconds
+	}
+	if graceOpt != nil {
+		grace = *graceOpt
+	}
+	finished := pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
+	if grace <= 0 || pod.Spec.NodeName == "" || finished || !t.nodeExists(pod.Spec.NodeName) {
+		return nil, false
+	}
+	if pod.DeletionTimestamp != nil {
+		return nil, true // already terminating: its node finishes the job
+	}
+	marked = pod.DeepCopy()
+	at := metav1.NewTime(t.e.clock.Now().Add(time.Duration(grace) * time.Second))
+	marked.DeletionTimestamp, marked.DeletionGracePeriodSeconds = &at, &grace
+	return marked, true
+}
+
+// nodeExists reports whether the store holds the Node name.
+func (t *txn) nodeExists(name string) bool {
+	k, err := knownKind("Node")
+	return err == nil && t.lookup(k, objKey("", name)) != nil
 }
