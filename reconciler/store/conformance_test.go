@@ -38,6 +38,7 @@ func testConformance(t *testing.T, open opener) {
 		{"NoOpUpdate", testNoOpUpdate},
 		{"GenerateName", testGenerateName},
 		{"DeletePreconditions", testDeletePreconditions},
+		{"PodGracefulDelete", testPodGracefulDelete},
 		{"ListOrderAndFilters", testList},
 		{"WatchNoGaps", testWatchNoGaps},
 		{"WatchByKind", testWatchByKind},
