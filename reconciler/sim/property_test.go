@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
 
@@ -148,7 +149,15 @@ func TestRolloutProperties(t *testing.T) {
 	if testing.Short() {
 		n = 200
 	}
-	for seed := range uint64(n) {
-		runRollout(t, randomCase(seed))
+	// Each case is its own cluster on its own fake clock: run them on
+	// every core, a shard per subtest.
+	shards := runtime.GOMAXPROCS(0)
+	for shard := range shards {
+		t.Run(fmt.Sprint("shard=", shard), func(t *testing.T) {
+			t.Parallel()
+			for seed := uint64(shard); seed < uint64(n); seed += uint64(shards) {
+				runRollout(t, randomCase(seed))
+			}
+		})
 	}
 }
