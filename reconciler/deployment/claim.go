@@ -11,13 +11,10 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/berth-io/berth/reconciler/controller"
 	"github.com/berth-io/berth/reconciler/store"
 	"github.com/berth-io/berth/rollouts"
 )
-
-// conflictRetries bounds the re-reads of an ownerReference edit that races
-// another writer (a Kubernetes PATCH would not conflict at all).
-const conflictRetries = 3
 
 // replicaSets are the ReplicaSets one sync works on, those the Deployment
 // owns, with the new one (the one with the Deployment's template) found
@@ -89,7 +86,7 @@ func (c *Controller) getReplicaSetsForDeployment(ctx context.Context, d *appsv1.
 			if d.DeletionTimestamp != nil {
 				continue
 			}
-			if err := c.releaseReplicaSet(ctx, d, rs); err != nil && !errors.Is(err, store.ErrNotFound) {
+			if err := controller.Release(ctx, c.store, "ReplicaSet", rs, d.UID); err != nil && !errors.Is(err, store.ErrNotFound) {
 				errs = append(errs, err)
 			}
 			continue
@@ -98,14 +95,14 @@ func (c *Controller) getReplicaSetsForDeployment(ctx context.Context, d *appsv1.
 			continue
 		}
 		if canAdopt == nil {
-			err := c.recheckCanAdopt(ctx, d)
+			err := controller.RecheckCanAdopt(ctx, c.store, "Deployment", d)
 			canAdopt = &err
 		}
 		if *canAdopt != nil {
 			errs = append(errs, fmt.Errorf("can't adopt ReplicaSet %s/%s (%s): %w", rs.Namespace, rs.Name, rs.UID, *canAdopt))
 			continue
 		}
-		adopted, err := c.adoptReplicaSet(ctx, d, rs)
+		adopted, err := controller.Adopt(ctx, c.store, "ReplicaSet", rs, d, deploymentKind)
 		if err != nil {
 			if !errors.Is(err, store.ErrNotFound) {
 				errs = append(errs, err)
@@ -113,89 +110,10 @@ func (c *Controller) getReplicaSetsForDeployment(ctx context.Context, d *appsv1.
 			continue
 		}
 		if adopted != nil {
-			claimed = append(claimed, adopted)
+			claimed = append(claimed, adopted.(*appsv1.ReplicaSet))
 		}
 	}
 	return &replicaSets{list: claimed}, errors.Join(errs...)
-}
-
-// recheckCanAdopt re-reads d from the store before the first adoption: a
-// Deployment being deleted, or replaced by another of the same name, must
-// not adopt (upstream's RecheckDeletionTimestamp).
-func (c *Controller) recheckCanAdopt(ctx context.Context, d *appsv1.Deployment) error {
-	obj, err := c.store.Get(ctx, "Deployment", d.Namespace, d.Name)
-	if err != nil {
-		return err
-	}
-	fresh := obj.(*appsv1.Deployment)
-	if fresh.UID != d.UID {
-		return fmt.Errorf("original Deployment %s/%s is gone: got uid %s, wanted %s", d.Namespace, d.Name, fresh.UID, d.UID)
-	}
-	if fresh.DeletionTimestamp != nil {
-		return fmt.Errorf("%s/%s has just been deleted at %v", d.Namespace, d.Name, fresh.DeletionTimestamp)
-	}
-	return nil
-}
-
-// adoptReplicaSet makes d the controller of an orphan ReplicaSet. It
-// returns nil, nil if the ReplicaSet found a controller meanwhile.
-func (c *Controller) adoptReplicaSet(ctx context.Context, d *appsv1.Deployment, rs *appsv1.ReplicaSet) (*appsv1.ReplicaSet, error) {
-	for i := 0; ; i++ {
-		cur, err := c.freshReplicaSet(ctx, rs)
-		if err != nil {
-			return nil, err
-		}
-		if metav1.GetControllerOfNoCopy(cur) != nil {
-			return nil, nil
-		}
-		cur.OwnerReferences = append(cur.OwnerReferences, *metav1.NewControllerRef(d, deploymentKind))
-		updated, err := c.updateReplicaSet(ctx, cur)
-		if err == nil {
-			return updated, nil
-		}
-		if !errors.Is(err, store.ErrConflict) || i >= conflictRetries {
-			return nil, err
-		}
-	}
-}
-
-// releaseReplicaSet removes d's owner reference from a ReplicaSet its
-// selector no longer matches.
-func (c *Controller) releaseReplicaSet(ctx context.Context, d *appsv1.Deployment, rs *appsv1.ReplicaSet) error {
-	for i := 0; ; i++ {
-		cur, err := c.freshReplicaSet(ctx, rs)
-		if err != nil {
-			return err
-		}
-		refs := cur.OwnerReferences[:0:0]
-		for _, r := range cur.OwnerReferences {
-			if r.UID != d.UID {
-				refs = append(refs, r)
-			}
-		}
-		if len(refs) == len(cur.OwnerReferences) {
-			return nil
-		}
-		cur.OwnerReferences = refs
-		_, err = c.updateReplicaSet(ctx, cur)
-		if err == nil || !errors.Is(err, store.ErrConflict) || i >= conflictRetries {
-			return err
-		}
-	}
-}
-
-// freshReplicaSet re-reads rs from the store; one replaced by another of
-// the same name counts as gone.
-func (c *Controller) freshReplicaSet(ctx context.Context, rs *appsv1.ReplicaSet) (*appsv1.ReplicaSet, error) {
-	obj, err := c.store.Get(ctx, "ReplicaSet", rs.Namespace, rs.Name)
-	if err != nil {
-		return nil, err
-	}
-	fresh := obj.(*appsv1.ReplicaSet)
-	if fresh.UID != rs.UID {
-		return nil, fmt.Errorf("replica set %s/%s was replaced: %w", rs.Namespace, rs.Name, store.ErrNotFound)
-	}
-	return fresh, nil
 }
 
 // getPodMapForDeployment maps the UID of each ReplicaSet in rsList to the

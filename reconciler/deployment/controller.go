@@ -45,7 +45,7 @@ type Controller struct {
 	recorder    controller.Recorder
 	clock       clock.PassiveClock
 
-	writes    *writeTracker
+	writes    *controller.WriteTracker
 	cacheWait func(ctx context.Context, rv int64) error // set by AddHandlers
 }
 
@@ -55,7 +55,7 @@ type Controller struct {
 // deadline). Register connects it to a Manager; a test can call Sync
 // directly.
 func New(st store.Store, deployments, replicaSets, pods controller.Lister, rec controller.Recorder, clk clock.PassiveClock) *Controller {
-	writes := &writeTracker{Store: st}
+	writes := controller.NewWriteTracker(st)
 	return &Controller{
 		store:       writes,
 		deployments: deployments,
@@ -75,7 +75,7 @@ func (c *Controller) Name() string { return Name }
 // scaling event, then one step of the strategy. It may return a
 // controller.Requeue to check the progress deadline later.
 func (c *Controller) Sync(ctx context.Context, key string) error {
-	if err := awaitCache(ctx, c.writes, c.cacheWait); err != nil {
+	if err := c.writes.AwaitCache(ctx, c.cacheWait); err != nil {
 		return err
 	}
 	namespace, name := splitKey(key)

@@ -51,7 +51,7 @@ type Controller struct {
 	burst    int
 
 	exp       *expectations
-	writes    *writeTracker
+	writes    *controller.WriteTracker
 	cacheWait func(ctx context.Context, rv int64) error // set by AddHandlers
 }
 
@@ -60,7 +60,7 @@ type Controller struct {
 // reads time from clk. Register connects it to a Manager's cache and
 // queue; a test can call Sync directly.
 func New(st store.Store, replicaSets, pods controller.Lister, rec controller.Recorder, clk clock.PassiveClock) *Controller {
-	writes := &writeTracker{Store: st}
+	writes := controller.NewWriteTracker(st)
 	return &Controller{
 		store:    writes,
 		rsets:    replicaSets,
@@ -79,7 +79,7 @@ func (c *Controller) Name() string { return Name }
 // Sync implements controller.Controller: upstream's syncReplicaSet. It
 // returns a controller.Requeue while a Ready pod waits out minReadySeconds.
 func (c *Controller) Sync(ctx context.Context, key string) error {
-	if err := awaitCache(ctx, c.writes, c.cacheWait); err != nil {
+	if err := c.writes.AwaitCache(ctx, c.cacheWait); err != nil {
 		return err
 	}
 	namespace, name := splitKey(key)

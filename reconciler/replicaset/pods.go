@@ -21,12 +21,6 @@ const (
 	FailedDeletePodReason     = "FailedDelete"
 )
 
-// conflictRetries bounds the re-reads when a pod write races the node
-// agent's status writes. A Kubernetes DELETE or PATCH does not conflict;
-// berth's optimistic Update does, so pod deletes and ownerRef edits retry
-// on a fresh copy the way the API server would apply them.
-const conflictRetries = 3
-
 // rsKind is the GroupVersionKind of the owner reference put on pods.
 var rsKind = appsv1.SchemeGroupVersion.WithKind("ReplicaSet")
 
@@ -103,18 +97,4 @@ func (c *Controller) deletePod(ctx context.Context, rs *appsv1.ReplicaSet, pod *
 // the node once the containers have stopped.
 func (c *Controller) gracefulDelete(ctx context.Context, pod *corev1.Pod) error {
 	return c.store.Delete(ctx, "Pod", pod.Namespace, pod.Name, store.DeleteOptions{UID: string(pod.UID)})
-}
-
-// freshPod re-reads pod from the store; a pod replaced by another of the
-// same name counts as gone.
-func (c *Controller) freshPod(ctx context.Context, pod *corev1.Pod) (*corev1.Pod, error) {
-	obj, err := c.store.Get(ctx, "Pod", pod.Namespace, pod.Name)
-	if err != nil {
-		return nil, err
-	}
-	fresh := obj.(*corev1.Pod)
-	if fresh.UID != pod.UID {
-		return nil, fmt.Errorf("pod %s/%s was replaced: %w", pod.Namespace, pod.Name, store.ErrNotFound)
-	}
-	return fresh, nil
 }

@@ -1,4 +1,4 @@
-package deployment
+package controller
 
 import (
 	"context"
@@ -17,32 +17,38 @@ import (
 // retried with backoff.
 const cacheWaitTimeout = 10 * time.Second
 
-// writeTracker is berth's form of upstream's consistency store
+// WriteTracker is berth's form of upstream's consistency store
 // (StaleControllerConsistencyReplicaSet, on by default since 1.36): it
-// remembers the resourceVersion of the controller's latest write, and a
-// sync first waits until the watch cache has applied it. Otherwise a sync
+// remembers the resourceVersion of a controller's latest write, and each
+// of its syncs first waits (AwaitCache) until the watch cache has applied
+// it. Otherwise a sync
 // right after a write reads the cache's older copy and its next write
 // fails with a conflict (or, for reads that are not written back, acts on
 // what it already changed). Expectations still guard pod counts; this
 // only spares the stale reads.
-type writeTracker struct {
+type WriteTracker struct {
 	store.Store
 	last atomic.Int64
 }
 
-func (w *writeTracker) Create(ctx context.Context, obj store.Object) (store.Object, error) {
+// NewWriteTracker wraps st; use it for every write of one controller.
+func NewWriteTracker(st store.Store) *WriteTracker { return &WriteTracker{Store: st} }
+
+// Create implements store.Store, remembering the write.
+func (w *WriteTracker) Create(ctx context.Context, obj store.Object) (store.Object, error) {
 	out, err := w.Store.Create(ctx, obj)
 	w.record(out, err)
 	return out, err
 }
 
-func (w *writeTracker) Update(ctx context.Context, obj store.Object) (store.Object, error) {
+// Update implements store.Store, remembering the write.
+func (w *WriteTracker) Update(ctx context.Context, obj store.Object) (store.Object, error) {
 	out, err := w.Store.Update(ctx, obj)
 	w.record(out, err)
 	return out, err
 }
 
-func (w *writeTracker) record(obj store.Object, err error) {
+func (w *WriteTracker) record(obj store.Object, err error) {
 	if err != nil || obj == nil {
 		return
 	}
@@ -62,9 +68,9 @@ func (w *writeTracker) record(obj store.Object, err error) {
 	}
 }
 
-// awaitCache waits until wait (the cache's WaitFor, nil when the
+// AwaitCache waits until wait (the cache's WaitFor, nil when the
 // controller was built without a cache) reports the last write applied.
-func awaitCache(ctx context.Context, w *writeTracker, wait func(context.Context, int64) error) error {
+func (w *WriteTracker) AwaitCache(ctx context.Context, wait func(context.Context, int64) error) error {
 	rv := w.last.Load()
 	if wait == nil || rv == 0 {
 		return nil
