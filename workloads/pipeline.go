@@ -26,6 +26,30 @@ type ValidateOptions struct {
 // way a Git revision is checked before it is applied, streaming results to
 // sink: one document is in memory at a time.
 func Validate(paths []string, opts ValidateOptions, sink Sink) Summary {
+	return run(paths, opts, sink, nil)
+}
+
+// Load decodes, defaults and validates every manifest under paths, as
+// Validate does, and returns the objects and every finding. The objects
+// are only good to apply when no finding is an error: a revision applies
+// whole or not at all.
+func Load(paths []string) ([]*Object, []Diagnostic, Summary) {
+	var (
+		objs  []*Object
+		diags diagnosticList
+	)
+	sum := run(paths, ValidateOptions{}, &diags, func(o *Object) { objs = append(objs, o) })
+	return objs, diags, sum
+}
+
+// diagnosticList is a Sink keeping every finding.
+type diagnosticList []Diagnostic
+
+func (l *diagnosticList) Document(r DocumentResult) { *l = append(*l, r.Diagnostics...) }
+func (l *diagnosticList) Diagnostic(d Diagnostic)   { *l = append(*l, d) }
+
+// run is Validate, also handing each decoded object to keep (when not nil).
+func run(paths []string, opts ValidateOptions, sink Sink, keep func(*Object)) Summary {
 	var sum Summary
 	dec, chk := NewDecoder(), NewChecker()
 	report := func(r DocumentResult) {
@@ -54,6 +78,9 @@ func Validate(paths []string, opts ValidateOptions, sink Sink) Summary {
 				if d.Object != nil {
 					d.Result.Diagnostics = append(d.Result.Diagnostics, chk.Check(d.Object)...)
 					d.Result.Namespace = strings.Clone(d.Object.Meta().GetNamespace()) // as defaulted
+					if keep != nil {
+						keep(d.Object)
+					}
 				}
 				report(d.Result)
 			})
