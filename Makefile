@@ -6,7 +6,11 @@ BIN      := bin/berth
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 60s
 
-.PHONY: build run test check unit e2e bench fuzz clean
+.PHONY: build run test deps check unit e2e bench fuzz clean
+
+# What the node's end-to-end tests run against: Debian's containerd, runc,
+# CNI plugins and registry. Installed when missing, if we are root (CI is).
+DEB_PACKAGES := containerd runc containernetworking-plugins docker-registry
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/berth
@@ -17,7 +21,18 @@ run: build
 
 # Everything: formatting, vet, unit tests (with the race detector) and the
 # end-to-end tests of the CLI.
-test: check unit e2e
+test: deps check unit e2e
+
+deps:
+	@if ! command -v containerd >/dev/null || ! command -v runc >/dev/null || \
+	   ! command -v docker-registry >/dev/null || [ ! -x /usr/lib/cni/bridge ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing $(DEB_PACKAGES)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES) >/dev/null; \
+		else \
+			echo "missing some of $(DEB_PACKAGES): the containerd end-to-end tests will skip (run as root to install them)"; \
+		fi; \
+	fi
 
 check:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
