@@ -6,11 +6,11 @@ BIN      := bin/berth
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 60s
 
-.PHONY: build run test deps check unit e2e bench fuzz clean
+.PHONY: build run test deps check unit e2e bench fuzz images clean
 
 # What the node's end-to-end tests run against: Debian's containerd, runc,
 # CNI plugins and registry. Installed when missing, if we are root (CI is).
-DEB_PACKAGES := containerd runc containernetworking-plugins docker-registry
+DEB_PACKAGES := containerd runc containernetworking-plugins docker-registry iptables
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/berth
@@ -25,7 +25,7 @@ test: deps check unit e2e
 
 deps:
 	@if ! command -v containerd >/dev/null || ! command -v runc >/dev/null || \
-	   ! command -v docker-registry >/dev/null || [ ! -x /usr/lib/cni/bridge ]; then \
+	   ! command -v docker-registry >/dev/null || ! command -v iptables >/dev/null || [ ! -x /usr/lib/cni/bridge ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "installing $(DEB_PACKAGES)"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES) >/dev/null; \
@@ -57,6 +57,19 @@ bench:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./workloads/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./workloads/yamltree/
+
+IMAGES_DIR        ?= bin/images
+IMAGE_PUSH        ?=
+CONTAINERD_SOCKET ?=
+
+# The hello example as OCI images v1 and v2 (no Docker): tarballs in
+# $(IMAGES_DIR), plus, when set, a push to IMAGE_PUSH (e.g. 127.0.0.1:5000,
+# credentials from REGISTRY_USER/REGISTRY_PASSWORD) and an import into the
+# containerd at CONTAINERD_SOCKET (namespace berth).
+images:
+	$(GO) run ./examples/hello/cmd/mkimage --src examples/hello --out $(IMAGES_DIR) \
+		$(if $(IMAGE_PUSH),--push $(IMAGE_PUSH)) \
+		$(if $(CONTAINERD_SOCKET),--containerd-socket $(CONTAINERD_SOCKET) --namespace berth)
 
 clean:
 	rm -rf bin

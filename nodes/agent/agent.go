@@ -69,6 +69,10 @@ type Config struct {
 	// OS and Arch are reported in labels and nodeInfo (default linux,
 	// amd64).
 	OS, Arch string
+	// DataDir is the agent's directory: pod volumes go under
+	// DataDir/pods/<uid>/volumes. Empty (fake nodes, the simulator):
+	// nothing is written, volumes are only checked.
+	DataDir string
 }
 
 // Options are what an Agent works with.
@@ -78,8 +82,14 @@ type Options struct {
 	Store store.Store
 	// Runtime runs the pods.
 	Runtime nodes.Runtime
-	// Prober decides container readiness (default RuntimeProber).
+	// Prober, when set, decides container readiness instead of the
+	// containers' readinessProbes (the fake node's: readiness on its
+	// Behavior's schedule). Nil: the agent runs readiness probes itself.
+	// Startup and liveness probes always run.
 	Prober Prober
+	// NetProber runs the HTTP and TCP checks of probes and hooks (default
+	// NetProbes, the real network; the fake node uses the fake's).
+	NetProber NetProber
 	// Clock is the agent's time (default: the manager's clock).
 	Clock clock.PassiveClock
 	// Recorder gets kubelet's events (nil: none).
@@ -101,7 +111,9 @@ type Agent struct {
 	enqueue func(key string)
 
 	mu       sync.Mutex
-	stopping map[string]bool // containers asked to stop, by ID
+	stopping map[string]bool             // containers asked to stop, by ID
+	probes   map[string]*containerProbes // probe workers, by container ID
+	pullErrs map[string]string           // last image pull error, by pull key
 }
 
 var _ controller.Controller = (*Agent)(nil)
@@ -143,11 +155,16 @@ func New(opts Options) (*Agent, error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
+	if opts.NetProber == nil {
+		opts.NetProber = NetProbes{}
+	}
 	a := &Agent{
 		opts:     opts,
 		name:     opts.NodeName,
 		backoff:  newBackoff(DefaultBackoffInitial, DefaultBackoffMax),
 		stopping: map[string]bool{},
+		probes:   map[string]*containerProbes{},
+		pullErrs: map[string]string{},
 	}
 	for _, addr := range opts.Addresses {
 		if addr.Type == corev1.NodeInternalIP {
@@ -185,9 +202,6 @@ func (a *Agent) attach(pods controller.Lister, clk clock.PassiveClock) {
 	a.pods = pods
 	if a.opts.Clock == nil {
 		a.opts.Clock = clk
-	}
-	if a.opts.Prober == nil {
-		a.opts.Prober = RuntimeProber{Runtime: a.opts.Runtime, Now: a.opts.Clock.Now}
 	}
 }
 

@@ -37,6 +37,7 @@ func (a *Agent) syncNode(ctx context.Context) error {
 		}
 	}
 	a.collectOrphans(ctx)
+	a.collectPodDirs()
 	if a.opts.HeartbeatPeriod < 0 {
 		return nil
 	}

@@ -28,6 +28,13 @@ type podRun struct {
 	// initialized: every regular init container exited 0 and every
 	// sidecar started.
 	initialized bool
+	// probed is what this sync's probes said of each running container.
+	probed map[string]probeStatus
+	// volumes are the pod's volumes, set up by the first container start
+	// of the sync (volErr if that failed).
+	volumes    map[string]podVolume
+	volErr     error
+	volumesSet bool
 	// wake is when the pod must be synced again (zero: on change only).
 	wake time.Time
 }
@@ -57,6 +64,7 @@ func (a *Agent) syncPod(ctx context.Context, ns, name string) error {
 		if err := a.removeSandbox(ctx, sb); err != nil {
 			return err
 		}
+		a.removePodDir(sb.UID)
 	}
 	switch {
 	case pod == nil:
@@ -91,13 +99,27 @@ func (a *Agent) removeSandbox(ctx context.Context, sb nodes.PodSandbox) error {
 	if err := a.opts.Runtime.RemovePodSandbox(ctx, sb.ID); err != nil {
 		return err
 	}
-	a.mu.Lock()
 	for _, c := range cs {
-		delete(a.stopping, c.ID)
+		a.forgetContainer(c.ID)
+	}
+	a.backoff.forget(sb.UID + "/")
+	a.mu.Lock()
+	for k := range a.pullErrs {
+		if strings.HasPrefix(k, sb.UID+"/") {
+			delete(a.pullErrs, k)
+		}
 	}
 	a.mu.Unlock()
-	a.backoff.forget(sb.UID + "/")
 	return nil
+}
+
+// started reports whether a running container has started: its
+// startupProbe passed, or it has none.
+func (a *Agent) started(r *podRun, c *corev1.Container, cur nodes.ContainerStatus) bool {
+	if ps, ok := r.probed[c.Name]; ok {
+		return ps.started
+	}
+	return c.StartupProbe == nil
 }
 
 // run starts what should run, restarts what exited, and writes status.
@@ -109,6 +131,7 @@ func (a *Agent) run(ctx context.Context, pod *corev1.Pod, sbs []nodes.PodSandbox
 	if err := a.loadContainers(ctx, r); err != nil {
 		return err
 	}
+	a.runProbes(ctx, r)
 	a.startContainers(ctx, r)
 
 	status := a.podStatus(ctx, r)
@@ -206,6 +229,11 @@ func (a *Agent) startContainers(ctx context.Context, r *podRun) {
 					return
 				}
 			}
+			// The next init container waits for the sidecar to have
+			// started (its startupProbe passed).
+			if cur := r.latest[c.Name]; cur.State != nodes.ContainerRunning || !a.started(r, c, cur) {
+				return
+			}
 			continue
 		}
 		switch {
@@ -257,6 +285,8 @@ func (a *Agent) restart(ctx context.Context, r *podRun, c *corev1.Container, cur
 	if prev, ok := r.previous[c.Name]; ok {
 		if err := a.opts.Runtime.RemoveContainer(ctx, prev.ID); err != nil {
 			a.opts.Log.Error("agent: remove container", "node", a.name, "container", prev.ID, "err", err)
+		} else {
+			a.forgetContainer(prev.ID)
 		}
 	}
 	return a.start(ctx, r, c, cur.Attempt+1, init)
@@ -266,32 +296,39 @@ func (a *Agent) restart(ctx context.Context, r *podRun, c *corev1.Container, cur
 // as the latest; it reports whether it started.
 func (a *Agent) start(ctx context.Context, r *podRun, c *corev1.Container, attempt uint32, init bool) bool {
 	now := a.now()
-	pullKey := string(r.pod.UID) + "/pull/" + c.Name
-	if left, _ := a.backoff.sinceUpdate(pullKey, now); left > 0 {
-		r.waiting[c.Name] = corev1.ContainerStateWaiting{Reason: "ImagePullBackOff",
-			Message: fmt.Sprintf("Back-off pulling image %q", c.Image)}
-		r.wake = earliest(r.wake, now.Add(left))
-		return false
-	}
-	ref, err := a.opts.Runtime.PullImage(ctx, c.Image, pullPolicy(c), nil)
-	if err != nil {
-		a.backoff.restarted(pullKey, now, now)
-		reason := "ErrImagePull"
-		if errors.Is(err, nodes.ErrImageNeverPull) {
-			reason = "ErrImageNeverPull"
+	if !r.volumesSet {
+		r.volumes, r.volErr = a.setupVolumes(ctx, r)
+		r.volumesSet = true
+		if r.volErr != nil {
+			a.event(r.pod, corev1.EventTypeWarning, "FailedMount", "%v", r.volErr)
 		}
-		r.waiting[c.Name] = corev1.ContainerStateWaiting{Reason: reason, Message: err.Error()}
-		left, _ := a.backoff.sinceUpdate(pullKey, now)
-		r.wake = earliest(r.wake, now.Add(left))
-		a.event(r.pod, corev1.EventTypeWarning, "Failed", "Failed to pull image %q: %v", c.Image, err)
+	}
+	if r.volErr != nil {
+		r.waiting[c.Name] = corev1.ContainerStateWaiting{Reason: "ContainerCreating", Message: r.volErr.Error()}
+		r.wake = earliest(r.wake, now.Add(configRetry))
 		return false
 	}
-	a.backoff.forget(pullKey)
-
+	ref, ok := a.pull(ctx, r, c)
+	if !ok {
+		return false
+	}
+	env, err := a.containerEnv(ctx, r, c)
+	var mounts []nodes.Mount
+	if err == nil {
+		mounts, err = containerMounts(c, r.volumes, envMap(env))
+	}
+	if err != nil {
+		r.waiting[c.Name] = corev1.ContainerStateWaiting{Reason: "CreateContainerConfigError", Message: err.Error()}
+		r.wake = earliest(r.wake, now.Add(configRetry))
+		a.event(r.pod, corev1.EventTypeWarning, "Failed", "Error: %v", err)
+		return false
+	}
+	vars := envMap(env)
 	cfg := &nodes.ContainerConfig{
 		Name: c.Name, Attempt: attempt, Image: ref,
-		Command: c.Command, Args: c.Args, WorkingDir: c.WorkingDir,
-		Env:    literalEnv(c.Env),
+		Command: expandAll(c.Command, vars), Args: expandAll(c.Args, vars), WorkingDir: c.WorkingDir,
+		Env:    env,
+		Mounts: mounts,
 		Labels: nodes.ContainerLabels(r.pod, c.Name),
 		Init:   init, Spec: c,
 		LogPath: fmt.Sprintf("%s/%d.log", c.Name, attempt),
@@ -310,6 +347,9 @@ func (a *Agent) start(ctx context.Context, r *podRun, c *corev1.Container, attem
 		return false
 	}
 	a.event(r.pod, corev1.EventTypeNormal, "Started", "Started container %s", c.Name)
+	// The container is not reported running before its postStart hook
+	// returned; a failed hook killed it (it restarts per restartPolicy).
+	hookErr := a.postStart(ctx, r, c, id)
 	st, err := a.opts.Runtime.ContainerStatus(ctx, id)
 	if err != nil {
 		return false
@@ -318,7 +358,62 @@ func (a *Agent) start(ctx context.Context, r *podRun, c *corev1.Container, attem
 		r.previous[c.Name] = cur
 	}
 	r.latest[c.Name] = st
-	return true
+	if hookErr != nil && st.State != nodes.ContainerExited {
+		r.wake = earliest(r.wake, a.stopWake(r.sandbox.ID))
+	}
+	return hookErr == nil
+}
+
+// configRetry is how soon a container whose configuration or volumes
+// failed (a missing ConfigMap, hostPath) is tried again: the agent does
+// not watch ConfigMaps and Secrets.
+const configRetry = 10 * time.Second
+
+// pull makes c's image present, with kubelet's image pull back-off: a
+// failed pull is ErrImagePull, and until the back-off window has passed
+// the container waits in ImagePullBackOff, with the runtime's message.
+func (a *Agent) pull(ctx context.Context, r *podRun, c *corev1.Container) (string, bool) {
+	now := a.now()
+	pullKey := string(r.pod.UID) + "/pull/" + c.Name
+	if left, _ := a.backoff.sinceUpdate(pullKey, now); left > 0 {
+		a.mu.Lock()
+		last := a.pullErrs[pullKey]
+		a.mu.Unlock()
+		msg := fmt.Sprintf("Back-off pulling image %q", c.Image)
+		if last != "" {
+			msg += ": " + last
+		}
+		r.waiting[c.Name] = corev1.ContainerStateWaiting{Reason: "ImagePullBackOff", Message: msg}
+		r.wake = earliest(r.wake, now.Add(left))
+		return "", false
+	}
+	auth, err := a.pullAuth(ctx, r.pod, c.Image)
+	if err != nil {
+		a.opts.Log.Warn("agent: image pull secrets", "pod", r.pod.Namespace+"/"+r.pod.Name, "err", err)
+	}
+	ref, err := a.opts.Runtime.PullImage(ctx, c.Image, pullPolicy(c), auth)
+	if err != nil {
+		a.backoff.restarted(pullKey, now, now)
+		reason := "ErrImagePull"
+		if errors.Is(err, nodes.ErrImageNeverPull) {
+			reason = "ErrImageNeverPull"
+		}
+		a.mu.Lock()
+		a.pullErrs[pullKey] = reason + ": " + err.Error()
+		a.mu.Unlock()
+		r.waiting[c.Name] = corev1.ContainerStateWaiting{Reason: reason, Message: err.Error()}
+		// Look again shortly, to report ImagePullBackOff (kubelet's pod
+		// worker re-syncs after a failure too), then when the window ends.
+		left, _ := a.backoff.sinceUpdate(pullKey, now)
+		r.wake = earliest(r.wake, now.Add(min(left, time.Second)))
+		a.event(r.pod, corev1.EventTypeWarning, "Failed", "Failed to pull image %q: %v", c.Image, err)
+		return "", false
+	}
+	a.backoff.forget(pullKey)
+	a.mu.Lock()
+	delete(a.pullErrs, pullKey)
+	a.mu.Unlock()
+	return ref, true
 }
 
 // pullPolicy is the container's, or Kubernetes' default for its image:
@@ -335,19 +430,6 @@ func pullPolicy(c *corev1.Container) corev1.PullPolicy {
 		return corev1.PullAlways
 	}
 	return corev1.PullIfNotPresent
-}
-
-// literalEnv passes the env vars with literal values. valueFrom
-// (configMapKeyRef, secretKeyRef, fieldRef) and envFrom are resolved with
-// the containerd node (issue 4).
-func literalEnv(env []corev1.EnvVar) []nodes.EnvVar {
-	var out []nodes.EnvVar
-	for _, e := range env {
-		if e.ValueFrom == nil {
-			out = append(out, nodes.EnvVar{Name: e.Name, Value: e.Value})
-		}
-	}
-	return out
 }
 
 // terminate stops a pod being deleted: each container gets the stop
@@ -367,11 +449,10 @@ func (a *Agent) terminate(ctx context.Context, pod *corev1.Pod, sbs []nodes.PodS
 			}
 			a.mu.Lock()
 			asked := a.stopping[c.ID]
-			a.stopping[c.ID] = true
 			a.mu.Unlock()
 			if !asked {
 				a.event(pod, corev1.EventTypeNormal, "Killing", "Stopping container %s", c.Name)
-				if err := a.opts.Runtime.StopContainer(ctx, c.ID, grace); err != nil && !errors.Is(err, nodes.ErrNotFound) {
+				if err := a.killContainer(ctx, pod, sb.IP, specContainer(pod, c.Name), c.ID, grace); err != nil {
 					return err
 				}
 			}
@@ -392,6 +473,7 @@ func (a *Agent) terminate(ctx context.Context, pod *corev1.Pod, sbs []nodes.PodS
 			return err
 		}
 	}
+	a.removePodDir(string(pod.UID))
 	// The containers are gone: remove the pod for good (grace 0), as
 	// kubelet's final delete does.
 	var now int64

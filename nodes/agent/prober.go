@@ -16,13 +16,13 @@ type Prober interface {
 	Ready(ctx context.Context, pod *corev1.Pod, c *corev1.Container, st nodes.ContainerStatus) (ready bool, recheck time.Time)
 }
 
-// RuntimeProber is the default Prober: a container without a
-// readinessProbe is ready as soon as it runs (k8s-semantics 6.3); one with
-// an exec readinessProbe is ready once initialDelaySeconds have passed
-// and the command exits 0, probed again every periodSeconds. HTTP, TCP and
-// gRPC probes, thresholds, and liveness and startup probes arrive with
-// the containerd node (issue 4); until then those probes pass once the
-// initial delay has passed.
+// RuntimeProber is a stateless Prober kept for compatibility: a
+// container without a readinessProbe is ready as soon as it runs; one
+// with an exec readinessProbe is ready once initialDelaySeconds have
+// passed and the command exits 0; other probes pass after the delay.
+//
+// Deprecated: leave Options.Prober nil; the agent then runs every probe
+// itself, with kubelet's thresholds (probe.go).
 type RuntimeProber struct {
 	Runtime nodes.Runtime
 	Now     func() time.Time

@@ -110,10 +110,17 @@ func (a *Agent) containerStatus(ctx context.Context, r *podRun, c *corev1.Contai
 	switch cur.State {
 	case nodes.ContainerRunning:
 		cs.State.Running = &corev1.ContainerStateRunning{StartedAt: stamp(cur.StartedAt)}
-		started = true
-		var recheck time.Time
-		ready, recheck = a.opts.Prober.Ready(ctx, r.pod, c, cur)
-		r.wake = earliest(r.wake, recheck)
+		ps, probed := r.probed[c.Name]
+		if !probed {
+			ps = a.unprobedStatus(r, c, cur)
+		}
+		started, ready = ps.started, ps.ready
+		if a.opts.Prober != nil {
+			var recheck time.Time
+			ready, recheck = a.opts.Prober.Ready(ctx, r.pod, c, cur)
+			r.wake = earliest(r.wake, recheck)
+			ready = ready && started
+		}
 	case nodes.ContainerExited:
 		if isWaiting {
 			cs.State.Waiting = &w

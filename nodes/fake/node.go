@@ -90,11 +90,12 @@ func NewNodeOn(i int, rt *Runtime, st store.Store, opts NodeOptions) (*agent.Age
 			HeartbeatPeriod: opts.HeartbeatPeriod,
 			RuntimeName:     "fake",
 		},
-		Store:    st,
-		Runtime:  rt,
-		Prober:   Prober{Runtime: rt},
-		Clock:    opts.Clock,
-		Recorder: opts.Recorder,
+		Store:     st,
+		Runtime:   rt,
+		Prober:    Prober{Runtime: rt},
+		NetProber: Prober{Runtime: rt},
+		Clock:     opts.Clock,
+		Recorder:  opts.Recorder,
 	})
 }
 

@@ -38,6 +38,7 @@ type Runtime struct {
 	clock     clock.PassiveClock
 	behavior  BehaviorFunc
 	pullError func(string) error
+	exec      ExecFunc
 
 	mu         sync.Mutex
 	ipam       *ipam
@@ -381,9 +382,37 @@ func (r *Runtime) ListContainers(_ context.Context, f nodes.ContainerFilter) ([]
 	return out, nil
 }
 
-// Exec implements nodes.Runtime: any command exits 0 once the container
-// is ready (Behavior.ReadyAfter) and 1 before, like a readiness check.
-func (r *Runtime) Exec(_ context.Context, id string, _ []string, _ time.Duration) (nodes.ExecResult, error) {
+// ExecFunc decides what a command run in a container does (Exec, and the
+// fake's HTTP and TCP checks, as the commands "GET <url>" and "TCP
+// <address>"). It is called with the runtime's lock released, so it may
+// call the runtime; it must be deterministic for runs to be.
+type ExecFunc func(c nodes.ContainerStatus, cmd []string) (nodes.ExecResult, error)
+
+// SetExec makes fn decide what commands do (nil: the default, exit 0
+// once the container is ready).
+func (r *Runtime) SetExec(fn ExecFunc) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.exec = fn
+}
+
+// Exec implements nodes.Runtime: by default any command exits 0 once the
+// container is ready (Behavior.ReadyAfter) and 1 before, like a readiness
+// check; SetExec changes that.
+func (r *Runtime) Exec(ctx context.Context, id string, cmd []string, _ time.Duration) (nodes.ExecResult, error) {
+	r.mu.Lock()
+	fn := r.exec
+	r.mu.Unlock()
+	if fn != nil {
+		st, err := r.ContainerStatus(ctx, id)
+		if err != nil {
+			return nodes.ExecResult{}, err
+		}
+		if st.State != nodes.ContainerRunning {
+			return nodes.ExecResult{}, fmt.Errorf("container %q: %w", id, nodes.ErrNotRunning)
+		}
+		return fn(st, cmd)
+	}
 	ready, _, err := r.Ready(id)
 	if err != nil {
 		return nodes.ExecResult{}, err
