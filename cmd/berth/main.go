@@ -39,7 +39,7 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true, // main prints them, without the usage text
 
 	}
-	root.AddCommand(newVersionCommand(), newValidateCommand())
+	root.AddCommand(newVersionCommand(), newValidateCommand(), newAgentCommand())
 	return root
 }
 

@@ -1,8 +1,10 @@
 // Package agent is berth's node agent, kubelet's job over a
 // nodes.Runtime: it registers its Node in the store and keeps the Node's
-// heartbeat, runs the pods bound to it (sandbox, init containers,
-// containers, restarts with CrashLoopBackOff, graceful stop on deletion),
-// and reports their status (phase, conditions, container statuses, IPs).
+// heartbeat, runs the pods bound to it (sandbox, volumes, image pulls
+// with back-off, env, init containers, containers, lifecycle hooks,
+// startup/liveness/readiness probes, restarts with CrashLoopBackOff,
+// graceful stop on deletion), and reports their status (phase,
+// conditions, container statuses, IPs).
 //
 // An Agent is a controller.Controller: all its work happens in Sync,
 // keyed by pod key ("namespace/name") or by its node name (the
@@ -113,7 +115,7 @@ type Agent struct {
 	mu       sync.Mutex
 	stopping map[string]bool             // containers asked to stop, by ID
 	probes   map[string]*containerProbes // probe workers, by container ID
-	pullErrs map[string]string           // last image pull error, by pull key
+	pullErrs map[string]pullFailure      // last image pull error, by pull key
 }
 
 var _ controller.Controller = (*Agent)(nil)
@@ -164,7 +166,7 @@ func New(opts Options) (*Agent, error) {
 		backoff:  newBackoff(DefaultBackoffInitial, DefaultBackoffMax),
 		stopping: map[string]bool{},
 		probes:   map[string]*containerProbes{},
-		pullErrs: map[string]string{},
+		pullErrs: map[string]pullFailure{},
 	}
 	for _, addr := range opts.Addresses {
 		if addr.Type == corev1.NodeInternalIP {

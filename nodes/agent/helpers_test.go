@@ -29,6 +29,7 @@ type env struct {
 	mgr    *controller.Manager
 	agent  *agent.Agent
 	rt     *fake.Runtime
+	rec    *recRuntime // newAgentEnv only
 	events *controller.FakeRecorder
 }
 

@@ -364,6 +364,16 @@ func (a *Agent) start(ctx context.Context, r *podRun, c *corev1.Container, attem
 	return hookErr == nil
 }
 
+// pullErrorShown is how long a failed pull shows as ErrImagePull before
+// ImagePullBackOff.
+const pullErrorShown = time.Second
+
+// pullFailure is the last failed pull of a container.
+type pullFailure struct {
+	reason, msg string
+	at          time.Time
+}
+
 // configRetry is how soon a container whose configuration or volumes
 // failed (a missing ConfigMap, hostPath) is tried again: the agent does
 // not watch ConfigMaps and Secrets.
@@ -377,11 +387,18 @@ func (a *Agent) pull(ctx context.Context, r *podRun, c *corev1.Container) (strin
 	pullKey := string(r.pod.UID) + "/pull/" + c.Name
 	if left, _ := a.backoff.sinceUpdate(pullKey, now); left > 0 {
 		a.mu.Lock()
-		last := a.pullErrs[pullKey]
+		last, ok := a.pullErrs[pullKey]
 		a.mu.Unlock()
+		// The failure itself shows for a moment (a sync that its own
+		// status write triggers must not hide it), then the back-off.
+		if ok && now.Sub(last.at) < pullErrorShown {
+			r.waiting[c.Name] = corev1.ContainerStateWaiting{Reason: last.reason, Message: last.msg}
+			r.wake = earliest(r.wake, last.at.Add(pullErrorShown))
+			return "", false
+		}
 		msg := fmt.Sprintf("Back-off pulling image %q", c.Image)
-		if last != "" {
-			msg += ": " + last
+		if ok {
+			msg += ": " + last.reason + ": " + last.msg
 		}
 		r.waiting[c.Name] = corev1.ContainerStateWaiting{Reason: "ImagePullBackOff", Message: msg}
 		r.wake = earliest(r.wake, now.Add(left))
@@ -399,13 +416,13 @@ func (a *Agent) pull(ctx context.Context, r *podRun, c *corev1.Container) (strin
 			reason = "ErrImageNeverPull"
 		}
 		a.mu.Lock()
-		a.pullErrs[pullKey] = reason + ": " + err.Error()
+		a.pullErrs[pullKey] = pullFailure{reason: reason, msg: err.Error(), at: now}
 		a.mu.Unlock()
 		r.waiting[c.Name] = corev1.ContainerStateWaiting{Reason: reason, Message: err.Error()}
 		// Look again shortly, to report ImagePullBackOff (kubelet's pod
 		// worker re-syncs after a failure too), then when the window ends.
 		left, _ := a.backoff.sinceUpdate(pullKey, now)
-		r.wake = earliest(r.wake, now.Add(min(left, time.Second)))
+		r.wake = earliest(r.wake, now.Add(min(left, pullErrorShown)))
 		a.event(r.pod, corev1.EventTypeWarning, "Failed", "Failed to pull image %q: %v", c.Image, err)
 		return "", false
 	}

@@ -35,7 +35,7 @@ func containerMounts(c *corev1.Container, vols map[string]podVolume, env map[str
 				return nil, configErrorf("unable to provision SubPath `%s` of volume %q: %v", sub, vm.Name, err)
 			}
 			if host != "" {
-				resolved, err := resolveSubPath(host, sub, v.readOnly || vm.ReadOnly)
+				resolved, err := resolveSubPath(host, sub, v.readOnly)
 				if err != nil {
 					return nil, configErrorf("unable to provision SubPath `%s` of volume %q: %v", sub, vm.Name, err)
 				}
@@ -49,7 +49,7 @@ func containerMounts(c *corev1.Container, vols map[string]podVolume, env map[str
 
 // resolveSubPath returns the real path of sub inside volume root,
 // creating it as a directory when missing (kubelet does, for a writable
-// volume), and refuses a path that symlinks out of the volume.
+// volume, even for a read-only mount), and refuses a path that symlinks out of the volume.
 func resolveSubPath(root, sub string, readOnly bool) (string, error) {
 	realRoot, err := filepath.EvalSymlinks(root)
 	if err != nil {

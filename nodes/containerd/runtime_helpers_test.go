@@ -12,6 +12,7 @@ import (
 
 	ctrd "github.com/containerd/containerd"
 	"github.com/containerd/containerd/namespaces"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/berth-io/berth/examples/hello/image"
 	"github.com/berth-io/berth/nodes"
@@ -32,6 +33,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -55,7 +57,9 @@ func main() {
 	case "ignore-term":
 		signal.Ignore(syscall.SIGTERM)
 		fmt.Println("ignoring SIGTERM")
-		select {}
+		for {
+			time.Sleep(time.Hour)
+		}
 	case "eat":
 		var keep [][]byte
 		for {
@@ -88,6 +92,7 @@ type testEnv struct {
 	rt      *Runtime
 	logDir  string
 	snapper string
+	img     v1.Image // the tool image, for pushing to a registry
 }
 
 // newTestEnv starts containerd and a CNI network of the test's own, imports
@@ -118,7 +123,7 @@ func newTestEnv(t *testing.T) *testEnv {
 	})
 
 	srcDir := t.TempDir()
-	must(t, os.WriteFile(filepath.Join(srcDir, "go.mod"), []byte("module tool\n\ngo 1.22\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(srcDir, "go.mod"), []byte("module example.com/berthtool\n\ngo 1.22\n"), 0o644))
 	must(t, os.WriteFile(filepath.Join(srcDir, "main.go"), []byte(toolSource), 0o644))
 	bin, err := image.BuildBinary(ctx, srcDir)
 	must(t, err)
@@ -129,7 +134,7 @@ func newTestEnv(t *testing.T) *testEnv {
 	_, err = image.Import(ctx, client, DefaultNamespace, tarPath, "")
 	must(t, err)
 
-	e := &testEnv{client: client, net: network, logDir: t.TempDir(), snapper: DefaultSnapshotter}
+	e := &testEnv{client: client, net: network, logDir: t.TempDir(), snapper: DefaultSnapshotter, img: img}
 	e.opts = Options{
 		Client: client, StateDir: t.TempDir(), Network: CNINetwork{Net: network},
 		CgroupParent: "/berth-test-" + tag,
@@ -168,6 +173,11 @@ func (e *testEnv) cleanup(t *testing.T) {
 		_ = c.Delete(ctx, ctrd.WithSnapshotCleanup)
 	}
 	rt.Close()
+	// runc removes each container's cgroup, not the parent made for it.
+	dirs, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", e.opts.CgroupParent))
+	for _, d := range append(dirs, filepath.Join("/sys/fs/cgroup", e.opts.CgroupParent)) {
+		_ = os.Remove(d)
+	}
 }
 
 func freeSubnet(t *testing.T) string {

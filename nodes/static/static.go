@@ -43,6 +43,9 @@ type Options struct {
 	// Debounce is how long the folder must be quiet before it is read
 	// again after a change (default 200ms: editors write in several steps).
 	Debounce time.Duration
+	// Started, when set, is given the agent once it exists, for runtimes
+	// that report container exits (they call its Notify).
+	Started func(*agent.Agent)
 }
 
 // Run runs the agent until ctx ends. A manifest set that does not
@@ -81,6 +84,9 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	a.Register(m)
+	if opts.Started != nil {
+		opts.Started(a)
+	}
 	m.Register(&statusWriter{dir: filepath.Join(opts.DataDir, "pods"), pods: cache.Lister("Pod")}, controller.EnqueueSelf("Pod"))
 
 	src := &source{dir: opts.Dir, node: opts.NodeName, store: st, log: opts.Log}
