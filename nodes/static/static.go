@@ -79,6 +79,7 @@ func Run(ctx context.Context, opts Options) error {
 	m.SetLogger(opts.Log)
 	cfg := opts.Agent
 	cfg.NodeName = opts.NodeName
+	cfg.DataDir = opts.DataDir // volumes live under it
 	a, err := agent.New(agent.Options{Config: cfg, Store: st, Runtime: opts.Runtime, Clock: opts.Clock, Log: opts.Log})
 	if err != nil {
 		return err

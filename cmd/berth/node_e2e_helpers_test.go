@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	ctrd "github.com/containerd/containerd"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/berth-io/berth/examples/hello/image"
+	"github.com/berth-io/berth/nodes/cni"
+)
+
+// e2eNode is a real node for end-to-end tests: a containerd of the test's
+// own, the hello image imported into it, and `berth agent --static-pods`
+// running against a folder the test writes manifests into. Everything is
+// removed when the test ends, whatever happened.
+type e2eNode struct {
+	t       *testing.T
+	socket  string
+	podsDir string
+	dataDir string
+	bridge  string
+	subnet  string
+	agent   *exec.Cmd
+}
+
+func newE2ENode(t *testing.T) *e2eNode {
+	image.NeedRoot(t, "containerd", "runc", "iptables")
+	ctx := context.Background()
+	n := &e2eNode{
+		t:       t,
+		socket:  image.StartContainerd(t),
+		podsDir: t.TempDir(),
+		dataDir: t.TempDir(),
+		bridge:  fmt.Sprintf("bte%04x", rand.IntN(0xffff)),
+		subnet:  fmt.Sprintf("10.77.%d.0/24", rand.IntN(250)),
+	}
+	for _, v := range []string{"v1", "v2"} {
+		img, err := image.Build(ctx, "../../examples/hello", v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tarPath := filepath.Join(t.TempDir(), "hello.tar")
+		if err := image.WriteTarball(img, tarPath, "berth.local/hello:"+v); err != nil {
+			t.Fatal(err)
+		}
+		client, err := ctrd.New(n.socket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = image.Import(ctx, client, "berth", tarPath, "")
+		client.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		// Pods first (the agent tears down what left the folder), then
+		// the network: no bridge, netns or iptables rule may be left.
+		files, _ := filepath.Glob(filepath.Join(n.podsDir, "*"))
+		for _, f := range files {
+			os.Remove(f)
+		}
+		if n.agent != nil {
+			deadline := time.Now().Add(30 * time.Second)
+			for time.Now().Before(deadline) {
+				left, _ := filepath.Glob(filepath.Join(n.dataDir, "pods", "*.json"))
+				if len(left) == 0 {
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			n.stopAgent()
+		}
+		if net, err := cni.New(cni.Config{StateDir: filepath.Join(n.dataDir, "cni"), BridgeName: n.bridge, Subnet: n.subnet}); err == nil {
+			net.Cleanup(context.Background())
+		}
+	})
+	n.startAgent()
+	return n
+}
+
+func (n *e2eNode) startAgent() {
+	cmd := exec.Command(berthBinary, "agent", "--static-pods", n.podsDir, "--data-dir", n.dataDir,
+		"--containerd-socket", n.socket, "--name", "e2e", "--pod-cidr", n.subnet, "--bridge", n.bridge)
+	log, _ := os.Create(filepath.Join(n.dataDir, fmt.Sprintf("agent-%d.log", time.Now().UnixNano())))
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		n.t.Fatal(err)
+	}
+	n.agent = cmd
+}
+
+func (n *e2eNode) stopAgent() {
+	n.agent.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { n.agent.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		n.agent.Process.Kill()
+		<-done
+	}
+	n.agent = nil
+}
+
+func (n *e2eNode) logs() string {
+	files, _ := filepath.Glob(filepath.Join(n.dataDir, "agent-*.log"))
+	var b strings.Builder
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		b.Write(data)
+	}
+	return b.String()
+}
+
+// apply writes a manifest into the pods folder.
+func (n *e2eNode) apply(name, manifest string) {
+	if err := os.WriteFile(filepath.Join(n.podsDir, name+".yaml"), []byte(manifest), 0o644); err != nil {
+		n.t.Fatal(err)
+	}
+}
+
+func (n *e2eNode) remove(name string) { os.Remove(filepath.Join(n.podsDir, name+".yaml")) }
+
+// pod reads a pod's status file; nil when there is none.
+func (n *e2eNode) pod(name string) *corev1.Pod {
+	data, err := os.ReadFile(filepath.Join(n.dataDir, "pods", "default_"+name+".json"))
+	if err != nil {
+		return nil
+	}
+	var pod corev1.Pod
+	if json.Unmarshal(data, &pod) != nil {
+		return nil
+	}
+	return &pod
+}
+
+// waitPod waits until cond holds for the pod's status and returns it.
+func (n *e2eNode) waitPod(name, what string, timeout time.Duration, cond func(*corev1.Pod) bool) *corev1.Pod {
+	n.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if p := n.pod(name); p != nil && cond(p) {
+			return p
+		}
+		if time.Now().After(deadline) {
+			st, _ := json.MarshalIndent(n.pod(name), "", " ")
+			n.t.Fatalf("timed out waiting for pod %s: %s\nstatus: %s\nagent log:\n%s", name, what, st, n.logs())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitGone waits until the pod's status file is gone.
+func (n *e2eNode) waitGone(name string, timeout time.Duration) {
+	n.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for n.pod(name) != nil {
+		if time.Now().After(deadline) {
+			n.t.Fatalf("timed out waiting for pod %s to go\nagent log:\n%s", name, n.logs())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func running(p *corev1.Pod) bool {
+	return p.Status.Phase == corev1.PodRunning && p.Status.PodIP != ""
+}
+
+// httpGet fetches url, returning the body or the error's text.
+func httpGet(url string) string {
+	c := http.Client{Timeout: 3 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
+}
