@@ -16,6 +16,8 @@ import (
 	"time"
 
 	ctrd "github.com/containerd/containerd"
+	"github.com/google/go-containerregistry/pkg/authn"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/berth-io/berth/examples/hello/image"
@@ -199,4 +201,9 @@ func httpGet(url string) string {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return string(body)
+}
+
+// pushWithAuth pushes img to ref with the test registry's credentials.
+func pushWithAuth(img v1.Image, ref string) error {
+	return image.Push(context.Background(), img, ref, &authn.Basic{Username: "berth", Password: "pa55word"}, true)
 }
