@@ -29,7 +29,7 @@ import (
 // running against a folder the test writes manifests into. Everything is
 // removed when the test ends, whatever happened.
 type e2eNode struct {
-	t       *testing.T
+	t       testing.TB
 	socket  string
 	podsDir string
 	dataDir string
@@ -38,7 +38,7 @@ type e2eNode struct {
 	agent   *exec.Cmd
 }
 
-func newE2ENode(t *testing.T) *e2eNode {
+func newE2ENode(t testing.TB) *e2eNode {
 	image.NeedRoot(t, "containerd", "runc", "iptables")
 	ctx := context.Background()
 	n := &e2eNode{
