@@ -409,16 +409,22 @@ func (a *Agent) pull(ctx context.Context, r *podRun, c *corev1.Container) (strin
 		a.opts.Log.Warn("agent: image pull secrets", "pod", r.pod.Namespace+"/"+r.pod.Name, "err", err)
 	}
 	ref, err := a.opts.Runtime.PullImage(ctx, c.Image, pullPolicy(c), auth)
+	if errors.Is(err, nodes.ErrImageNeverPull) {
+		// Not a pull that failed, so no back-off (as kubelet): the image
+		// may be imported at any moment; look again now and then.
+		r.waiting[c.Name] = corev1.ContainerStateWaiting{Reason: "ErrImageNeverPull",
+			Message: fmt.Sprintf("Container image %q is not present with pull policy of Never", c.Image)}
+		r.wake = earliest(r.wake, now.Add(neverPullRecheck))
+		return "", false
+	}
 	if err != nil {
 		a.backoff.restarted(pullKey, now, now)
 		reason := "ErrImagePull"
-		if errors.Is(err, nodes.ErrImageNeverPull) {
-			reason = "ErrImageNeverPull"
-		}
+		msg := strings.TrimPrefix(err.Error(), nodes.ErrImagePull.Error()+": ")
 		a.mu.Lock()
-		a.pullErrs[pullKey] = pullFailure{reason: reason, msg: err.Error(), at: now}
+		a.pullErrs[pullKey] = pullFailure{reason: reason, msg: msg, at: now}
 		a.mu.Unlock()
-		r.waiting[c.Name] = corev1.ContainerStateWaiting{Reason: reason, Message: err.Error()}
+		r.waiting[c.Name] = corev1.ContainerStateWaiting{Reason: reason, Message: msg}
 		// Look again shortly, to report ImagePullBackOff (kubelet's pod
 		// worker re-syncs after a failure too), then when the window ends.
 		left, _ := a.backoff.sinceUpdate(pullKey, now)
@@ -432,6 +438,10 @@ func (a *Agent) pull(ctx context.Context, r *podRun, c *corev1.Container) (strin
 	a.mu.Unlock()
 	return ref, true
 }
+
+// neverPullRecheck is how often a pod waiting on an image it may not pull
+// (imagePullPolicy Never) looks for it again.
+const neverPullRecheck = 10 * time.Second
 
 // pullPolicy is the container's, or Kubernetes' default for its image:
 // Always for :latest or no tag, else IfNotPresent.
