@@ -21,7 +21,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/berth-io/berth/examples/hello/image"
-	"github.com/berth-io/berth/nodes/cni"
 )
 
 // e2eNode is a real node for end-to-end tests: a containerd of the test's
@@ -36,6 +35,9 @@ type e2eNode struct {
 	bridge  string
 	subnet  string
 	agent   *exec.Cmd
+	// ctrd is the test's containerd; restartContainerd replaces it.
+	ctrd    *image.Containerd
+	ctrdDir string
 }
 
 func newE2ENode(t testing.TB) *e2eNode {
@@ -43,12 +45,12 @@ func newE2ENode(t testing.TB) *e2eNode {
 	ctx := context.Background()
 	n := &e2eNode{
 		t:       t,
-		socket:  image.StartContainerd(t),
 		podsDir: t.TempDir(),
 		dataDir: t.TempDir(),
 		bridge:  fmt.Sprintf("bte%04x", rand.IntN(0xffff)),
 		subnet:  fmt.Sprintf("10.77.%d.0/24", rand.IntN(250)),
 	}
+	n.startContainerd()
 	for _, v := range []string{"v1", "v2"} {
 		img, err := image.Build(ctx, "../../examples/hello", v)
 		if err != nil {
@@ -68,28 +70,7 @@ func newE2ENode(t testing.TB) *e2eNode {
 			t.Fatal(err)
 		}
 	}
-	t.Cleanup(func() {
-		// Pods first (the agent tears down what left the folder), then
-		// the network: no bridge, netns or iptables rule may be left.
-		files, _ := filepath.Glob(filepath.Join(n.podsDir, "*"))
-		for _, f := range files {
-			os.Remove(f)
-		}
-		if n.agent != nil {
-			deadline := time.Now().Add(30 * time.Second)
-			for time.Now().Before(deadline) {
-				left, _ := filepath.Glob(filepath.Join(n.dataDir, "pods", "*.json"))
-				if len(left) == 0 {
-					break
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
-			n.stopAgent()
-		}
-		if net, err := cni.New(cni.Config{StateDir: filepath.Join(n.dataDir, "cni"), BridgeName: n.bridge, Subnet: n.subnet}); err == nil {
-			net.Cleanup(context.Background())
-		}
-	})
+	t.Cleanup(n.teardown)
 	n.startAgent()
 	return n
 }

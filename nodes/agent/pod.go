@@ -126,6 +126,12 @@ func (a *Agent) started(r *podRun, c *corev1.Container, cur nodes.ContainerStatu
 func (a *Agent) run(ctx context.Context, pod *corev1.Pod, sbs []nodes.PodSandbox) error {
 	r := &podRun{pod: pod, waiting: map[string]corev1.ContainerStateWaiting{}}
 	if err := a.ensureSandbox(ctx, r, sbs); err != nil {
+		// The status says why the pod does not start (a hostPort taken...):
+		// it is all a standalone node's user sees. Then retry with back-off.
+		r.initialized = len(pod.Spec.InitContainers) == 0 // as kubelet: nothing to wait for
+		if werr := a.writeStatus(ctx, r); werr != nil {
+			return werr
+		}
 		return err
 	}
 	if err := a.loadContainers(ctx, r); err != nil {
@@ -133,19 +139,8 @@ func (a *Agent) run(ctx context.Context, pod *corev1.Pod, sbs []nodes.PodSandbox
 	}
 	a.runProbes(ctx, r)
 	a.startContainers(ctx, r)
-
-	status := a.podStatus(ctx, r)
-	if !equality.Semantic.DeepEqual(&pod.Status, status) {
-		p := pod.DeepCopy()
-		p.Status = *status
-		if _, err := a.opts.Store.Update(ctx, p); err != nil {
-			// A conflict means a newer pod is on its way through the cache,
-			// whose event syncs the pod again; gone is gone.
-			if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
-				return nil
-			}
-			return err
-		}
+	if err := a.writeStatus(ctx, r); err != nil {
+		return err
 	}
 
 	if a.timeline != nil {
@@ -179,9 +174,36 @@ func (a *Agent) ensureSandbox(ctx context.Context, r *podRun, sbs []nodes.PodSan
 	})
 	if err != nil {
 		a.event(r.pod, corev1.EventTypeWarning, "FailedCreatePodSandBox", "Failed to create pod sandbox: %v", err)
+		// As kubelet, the containers wait in ContainerCreating; the
+		// message carries what its event would.
+		w := corev1.ContainerStateWaiting{Reason: "ContainerCreating", Message: "Failed to create pod sandbox: " + err.Error()}
+		for _, cs := range [][]corev1.Container{r.pod.Spec.InitContainers, r.pod.Spec.Containers} {
+			for _, c := range cs {
+				r.waiting[c.Name] = w
+			}
+		}
 		return err
 	}
 	r.sandbox = sb
+	return nil
+}
+
+// writeStatus stores the pod's status computed from r, if it changed.
+func (a *Agent) writeStatus(ctx context.Context, r *podRun) error {
+	status := a.podStatus(ctx, r)
+	if equality.Semantic.DeepEqual(&r.pod.Status, status) {
+		return nil
+	}
+	p := r.pod.DeepCopy()
+	p.Status = *status
+	if _, err := a.opts.Store.Update(ctx, p); err != nil {
+		// A conflict means a newer pod is on its way through the cache,
+		// whose event syncs the pod again; gone is gone.
+		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
 	return nil
 }
 

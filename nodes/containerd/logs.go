@@ -13,6 +13,8 @@ import (
 
 	"github.com/containerd/containerd/cio"
 	"github.com/containerd/fifo"
+
+	"github.com/berth-io/berth/nodes/logs"
 )
 
 // Container output: the shim writes stdout and stderr into two FIFOs kept
@@ -32,7 +34,7 @@ const (
 	// CRI plugin does.
 	maxLogLine = 16 << 10
 	// criTime is the CRI log timestamp: RFC 3339, nanoseconds, UTC.
-	criTime = "2006-01-02T15:04:05.000000000Z07:00"
+	criTime = logs.TimeFormat
 )
 
 func ioRoot(stateDir string) string { return filepath.Join(stateDir, "io") }
@@ -51,6 +53,10 @@ func openCRILog(path string, max int64) (*criLog, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("create log directory: %w", err)
 	}
+	// A new run's file: drop the runs before the previous one, as
+	// kubelet keeps only the current and the previous run's log. Best
+	// effort: an old file that will not go must not stop a container.
+	_ = logs.Prune(path)
 	l := &criLog{path: path, max: max}
 	if err := l.open(); err != nil {
 		return nil, err
@@ -175,7 +181,9 @@ func openFIFOIO(cfg cio.Config, log *criLog) (*fifoIO, error) {
 		f.wg.Add(1)
 		go func() {
 			defer f.wg.Done()
-			_, _ = io.Copy(w, rc)
+			// 8 KiB, not io.Copy's 32: two copiers run per container
+			// for as long as it runs, and lineWriter takes any chunking.
+			_, _ = io.CopyBuffer(w, rc, make([]byte, 8<<10))
 			w.flush()
 		}()
 	}

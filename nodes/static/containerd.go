@@ -63,7 +63,8 @@ func RunNode(ctx context.Context, cfg NodeConfig) error {
 		defer d.Stop()
 		socket = d.Socket()
 	}
-	network, err := cni.New(cni.Config{StateDir: filepath.Join(cfg.DataDir, "cni"), BridgeName: cfg.Bridge, Subnet: cfg.PodCIDR})
+	network, err := cni.New(cni.Config{StateDir: filepath.Join(cfg.DataDir, "cni"), BridgeName: cfg.Bridge, Subnet: cfg.PodCIDR,
+		NetworkName: NetworkName(cfg.Bridge)})
 	if err != nil {
 		return fmt.Errorf("pod network: %w", err)
 	}
@@ -93,4 +94,16 @@ func RunNode(ctx context.Context, cfg NodeConfig) error {
 		Log:      cfg.Log,
 		Started:  func(a *agent.Agent) { started.Store(a) },
 	})
+}
+
+// NetworkName is the CNI network of an agent whose pods use bridge: the
+// default bridge's is cni's default, another bridge's is named after it.
+// The bridge plugin names its iptables chains and comments after the
+// network, so two agents on one machine (each with its own bridge) must
+// not share a name: cleaning up one would remove the other's rules.
+func NetworkName(bridge string) string {
+	if bridge == "" || bridge == cni.DefaultBridgeName {
+		return cni.DefaultNetworkName
+	}
+	return cni.DefaultNetworkName + "-" + bridge
 }

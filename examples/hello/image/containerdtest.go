@@ -103,6 +103,18 @@ func (c *Containerd) Stop() {
 	})
 }
 
+// Kill SIGKILLs containerd and waits for it to die, leaving its shims,
+// tasks and mounts as a crash would: a test of surviving containerd's
+// crash starts it again with RunContainerd(c.Dir) and stops that one.
+// Stop does nothing after Kill (it would unmount the running
+// containers' root filesystems).
+func (c *Containerd) Kill() {
+	c.once.Do(func() {
+		_ = c.proc.cmd.Process.Kill()
+		<-c.proc.exited
+	})
+}
+
 // Log is containerd's output so far, for a failing test to show.
 func (c *Containerd) Log() string {
 	b, _ := os.ReadFile(c.proc.logPath)
