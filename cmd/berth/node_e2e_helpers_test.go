@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
@@ -47,9 +46,8 @@ func newE2ENode(t testing.TB) *e2eNode {
 		t:       t,
 		podsDir: t.TempDir(),
 		dataDir: t.TempDir(),
-		bridge:  fmt.Sprintf("bte%04x", rand.IntN(0xffff)),
-		subnet:  fmt.Sprintf("10.77.%d.0/24", rand.IntN(250)),
 	}
+	n.bridge, n.subnet = freeNetwork(t)
 	n.startContainerd()
 	for _, v := range []string{"v1", "v2"} {
 		img, err := image.Build(ctx, "../../examples/hello", v)

@@ -3,12 +3,16 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
+	"testing"
 	"time"
 
 	ctrd "github.com/containerd/containerd"
@@ -218,4 +222,34 @@ func mountsUnder(dir string) []string {
 	}
 	sort.Sort(sort.Reverse(sort.StringSlice(points)))
 	return points
+}
+
+// freeNetwork picks a bridge name and a 10.77.X.0/24 subnet that nothing
+// on the machine uses now: another run's leftover bridge (a test killed
+// before its cleanup) or a concurrent run must not route the pods' traffic.
+func freeNetwork(t testing.TB) (bridge, subnet string) {
+	t.Helper()
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 100 {
+		bridge = fmt.Sprintf("bte%04x", rand.IntN(0xffff))
+		subnet = fmt.Sprintf("10.77.%d.0/24", rand.IntN(250))
+		_, ipnet, _ := net.ParseCIDR(subnet)
+		used := false
+		for _, a := range addrs {
+			if ip, _, err := net.ParseCIDR(a.String()); err == nil && ipnet.Contains(ip) {
+				used = true
+			}
+		}
+		if _, err := os.Stat("/sys/class/net/" + bridge); err == nil {
+			used = true
+		}
+		if !used {
+			return bridge, subnet
+		}
+	}
+	t.Fatal("no free 10.77.X.0/24 subnet for the test's pods: remove leftover bridges (ip -br addr)")
+	return "", ""
 }
