@@ -8,6 +8,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/berth-io/berth/examples/hello/image"
 )
 
 // TestE2EHostNetwork: a hostNetwork pod listens on the host's own
@@ -40,7 +42,7 @@ spec:
 	if ns, _ := filepath.Glob(filepath.Join(n.dataDir, "cni", "netns", "*")); len(ns) > 0 {
 		t.Errorf("a hostNetwork pod got a network namespace: %v", ns)
 	}
-	if m := mountsUnder(n.dataDir); len(m) > 0 {
+	if m := image.MountsUnder(n.dataDir); len(m) > 0 {
 		t.Errorf("mounts under the data dir for a hostNetwork pod: %v", m)
 	}
 

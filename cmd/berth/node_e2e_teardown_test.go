@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -84,7 +82,7 @@ func (n *e2eNode) teardown() {
 		n.stopAgent()
 	}
 	n.cleanContainerd()
-	for _, m := range mountsUnder(n.dataDir) {
+	for _, m := range image.MountsUnder(n.dataDir) {
 		t.Errorf("leftover: mount %s under the data dir (a netns or volume the agent did not remove)", m)
 		syscall.Unmount(m, syscall.MNT_DETACH)
 	}
@@ -105,7 +103,7 @@ func (n *e2eNode) teardown() {
 		t.Errorf("leftover: iptables rule after CNI cleanup: %s", r)
 	}
 
-	for _, m := range mountsUnder(n.ctrdDir) {
+	for _, m := range image.MountsUnder(n.ctrdDir) {
 		t.Errorf("leftover: mount %s under containerd's directory with no container left", m)
 	}
 	n.ctrd.Stop()
@@ -202,26 +200,6 @@ func (n *e2eNode) processes() []string {
 		}
 	}
 	return found
-}
-
-// mountsUnder lists the mount points below dir, deepest first.
-func mountsUnder(dir string) []string {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	prefix := filepath.Clean(dir) + "/"
-	var points []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) > 4 && strings.HasPrefix(fields[4], prefix) {
-			points = append(points, fields[4])
-		}
-	}
-	sort.Sort(sort.Reverse(sort.StringSlice(points)))
-	return points
 }
 
 // freeNetwork picks a bridge name and a 10.77.X.0/24 subnet that nothing

@@ -145,11 +145,12 @@ func StartContainerd(t testing.TB) (socket string) {
 	return c.Socket
 }
 
-// unmountUnder detaches every mount point below dir, deepest first.
-func unmountUnder(dir string) {
+// MountsUnder lists the mount points below dir, deepest first (test
+// support: what a test must unmount, or must not have left behind).
+func MountsUnder(dir string) []string {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
-		return
+		return nil
 	}
 	defer f.Close()
 	prefix := filepath.Clean(dir) + "/"
@@ -162,6 +163,12 @@ func unmountUnder(dir string) {
 		}
 	}
 	sort.Sort(sort.Reverse(sort.StringSlice(points)))
+	return points
+}
+
+// unmountUnder detaches every mount point below dir, deepest first.
+func unmountUnder(dir string) {
+	points := MountsUnder(dir)
 	for _, p := range points {
 		_ = syscall.Unmount(p, syscall.MNT_DETACH)
 	}
