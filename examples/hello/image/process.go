@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -31,16 +32,27 @@ func startChild(logPath string, env []string, name string, args ...string) (*chi
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return nil, fmt.Errorf("starting %s: %w", name, err)
-	}
 	c := &child{cmd: cmd, logPath: logPath, exited: make(chan struct{})}
+	started := make(chan error)
+	// Pdeathsig fires when the OS thread that started the child ends, not
+	// the process: start and wait on a thread held for the child's whole
+	// life. (Other code locks threads and lets them die — a CNI netns is
+	// made that way — and one of them could otherwise be this one.)
 	go func() {
+		runtime.LockOSThread()
+		if err := cmd.Start(); err != nil {
+			logf.Close()
+			started <- fmt.Errorf("starting %s: %w", name, err)
+			return
+		}
+		started <- nil
 		c.err = cmd.Wait()
 		logf.Close()
 		close(c.exited)
 	}()
+	if err := <-started; err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
