@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -104,4 +105,37 @@ func Release(ctx context.Context, st store.Store, kind string, obj store.Object,
 			return err
 		}
 	}
+}
+
+// ResolveControllerRef returns the cached owner a controller reference
+// names: of kind, in namespace, with the reference's UID (an owner
+// recreated under the same name is another owner); nil otherwise.
+func ResolveControllerRef(owners Lister, kind, namespace string, ref *metav1.OwnerReference) store.Object {
+	if ref == nil || ref.Kind != kind {
+		return nil
+	}
+	obj, ok := owners.Get(namespace, ref.Name)
+	if !ok || metaOf(obj).GetUID() != ref.UID {
+		return nil
+	}
+	return obj
+}
+
+// SelectingOwners returns the cached owners in namespace whose selector
+// (selectorOf) matches objLabels: those that may adopt an orphan (upstream's
+// GetPodReplicaSets, GetDeploymentsForReplicaSet). A nil or empty selector
+// matches nothing, nor do empty labels.
+func SelectingOwners(owners Lister, namespace string, objLabels map[string]string, selectorOf func(store.Object) *metav1.LabelSelector) []store.Object {
+	if len(objLabels) == 0 {
+		return nil
+	}
+	var out []store.Object
+	for _, obj := range owners.List(namespace, nil) {
+		sel, err := metav1.LabelSelectorAsSelector(selectorOf(obj))
+		if err != nil || sel.Empty() || !sel.Matches(labels.Set(objLabels)) {
+			continue
+		}
+		out = append(out, obj)
+	}
+	return out
 }

@@ -6,7 +6,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/berth-io/berth/reconciler/controller"
 	"github.com/berth-io/berth/reconciler/store"
@@ -146,35 +145,18 @@ func (c *Controller) deletedPod(q Enqueuer, pod *corev1.Pod) {
 // resolveControllerRef returns the cached Deployment a controller reference
 // names, if it is a Deployment with that UID.
 func (c *Controller) resolveControllerRef(namespace string, ref *metav1.OwnerReference) *appsv1.Deployment {
-	if ref.Kind != deploymentKind.Kind {
-		return nil
-	}
-	obj, ok := c.deployments.Get(namespace, ref.Name)
-	if !ok {
-		return nil
-	}
-	d := obj.(*appsv1.Deployment)
-	if d.UID != ref.UID {
-		return nil
-	}
+	d, _ := controller.ResolveControllerRef(c.deployments, deploymentKind.Kind, namespace, ref).(*appsv1.Deployment)
 	return d
 }
 
-// deploymentsForReplicaSet returns the cached Deployments in the
-// ReplicaSet's namespace whose selector matches its labels (upstream's
-// GetDeploymentsForReplicaSet); a nil or empty selector matches nothing.
+// deploymentsForReplicaSet returns the cached Deployments that may adopt
+// rs (upstream's GetDeploymentsForReplicaSet).
 func (c *Controller) deploymentsForReplicaSet(rs *appsv1.ReplicaSet) []*appsv1.Deployment {
-	if len(rs.Labels) == 0 {
-		return nil
-	}
 	var out []*appsv1.Deployment
-	for _, obj := range c.deployments.List(rs.Namespace, nil) {
-		d := obj.(*appsv1.Deployment)
-		sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
-		if err != nil || sel.Empty() || !sel.Matches(labels.Set(rs.Labels)) {
-			continue
-		}
-		out = append(out, d)
+	for _, obj := range controller.SelectingOwners(c.deployments, rs.Namespace, rs.Labels, func(o store.Object) *metav1.LabelSelector {
+		return o.(*appsv1.Deployment).Spec.Selector
+	}) {
+		out = append(out, obj.(*appsv1.Deployment))
 	}
 	return out
 }

@@ -7,7 +7,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/berth-io/berth/reconciler/controller"
 	"github.com/berth-io/berth/reconciler/store"
@@ -161,35 +160,18 @@ func (c *Controller) deletedPod(q Enqueuer, pod *corev1.Pod) {
 // resolveControllerRef returns the cached ReplicaSet a controller
 // reference names, if it is a ReplicaSet with that UID.
 func (c *Controller) resolveControllerRef(namespace string, ref *metav1.OwnerReference) *appsv1.ReplicaSet {
-	if ref.Kind != rsKind.Kind {
-		return nil
-	}
-	obj, ok := c.rsets.Get(namespace, ref.Name)
-	if !ok {
-		return nil
-	}
-	rs := obj.(*appsv1.ReplicaSet)
-	if rs.UID != ref.UID {
-		return nil
-	}
+	rs, _ := controller.ResolveControllerRef(c.rsets, rsKind.Kind, namespace, ref).(*appsv1.ReplicaSet)
 	return rs
 }
 
-// podReplicaSets returns the cached ReplicaSets in the pod's namespace
-// whose selector matches it (upstream's GetPodReplicaSets); a nil or empty
-// selector matches nothing.
+// podReplicaSets returns the cached ReplicaSets that may adopt pod
+// (upstream's GetPodReplicaSets).
 func (c *Controller) podReplicaSets(pod *corev1.Pod) []*appsv1.ReplicaSet {
-	if len(pod.Labels) == 0 {
-		return nil
-	}
 	var out []*appsv1.ReplicaSet
-	for _, obj := range c.rsets.List(pod.Namespace, nil) {
-		rs := obj.(*appsv1.ReplicaSet)
-		sel, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
-		if err != nil || sel.Empty() || !sel.Matches(labels.Set(pod.Labels)) {
-			continue
-		}
-		out = append(out, rs)
+	for _, obj := range controller.SelectingOwners(c.rsets, pod.Namespace, pod.Labels, func(o store.Object) *metav1.LabelSelector {
+		return o.(*appsv1.ReplicaSet).Spec.Selector
+	}) {
+		out = append(out, obj.(*appsv1.ReplicaSet))
 	}
 	return out
 }
