@@ -44,20 +44,26 @@ spec:
 	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
 	b.ReportMetric(float64(latencies[pods/2].Milliseconds()), "p50-ms")
 	b.ReportMetric(float64(latencies[pods*99/100].Milliseconds()), "p99-ms")
-	b.ReportMetric(float64(rssKiB(n.agent.Process.Pid))/1024, "agent-rss-MiB")
+	mem := procStatusKiB(n.agent.Process.Pid)
+	b.ReportMetric(float64(mem["VmRSS"])/1024, "agent-rss-MiB")
+	// The split says where the memory is: the binary's pages (file) or the
+	// heap and stacks (anon).
+	b.ReportMetric(float64(mem["RssAnon"])/1024, "agent-anon-MiB")
+	b.ReportMetric(float64(mem["RssFile"])/1024, "agent-file-MiB")
 }
 
-// rssKiB reads a process's resident set size.
-func rssKiB(pid int) int {
+// procStatusKiB reads the kB figures of a process's /proc/PID/status
+// (VmRSS, RssAnon, RssFile, ...).
+func procStatusKiB(pid int) map[string]int {
+	kib := map[string]int{}
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0
+		return kib
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			kib, _ := strconv.Atoi(f[1])
-			return kib
+		if f := strings.Fields(line); len(f) == 3 && f[2] == "kB" {
+			kib[strings.TrimSuffix(f[0], ":")], _ = strconv.Atoi(f[1])
 		}
 	}
-	return 0
+	return kib
 }

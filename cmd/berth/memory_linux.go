@@ -1,0 +1,50 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// unmapStartupPages drops from the process's page tables the read-only
+// pages of berth's own executable that are mapped at that moment. Start-up
+// (package initialisers, flag parsing, the first decode) touches code and
+// tables a long-running agent never uses again, and each page fault maps
+// 64 KiB around it; after this only what the agent keeps using is faulted
+// back in (from the page cache, so nothing is read from disk), which keeps
+// its resident size a measure of what it uses. Only mappings without write
+// permission are touched: dropping a written private page would lose data.
+// Best effort: any failure leaves the mappings as they are.
+func unmapStartupPages() {
+	exe, err := os.Readlink("/proc/self/exe")
+	if err != nil {
+		return
+	}
+	f, err := os.Open("/proc/self/maps")
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// 00400000-00c2c000 r-xp 00000000 fd:00 123 /usr/local/bin/berth
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 6 || fields[5] != exe || strings.Contains(fields[1], "w") {
+			continue
+		}
+		lo, hi, ok := strings.Cut(fields[0], "-")
+		if !ok {
+			continue
+		}
+		start, err1 := strconv.ParseUint(lo, 16, 64)
+		end, err2 := strconv.ParseUint(hi, 16, 64)
+		if err1 != nil || err2 != nil || end <= start {
+			continue
+		}
+		// A raw syscall: the range is not Go memory, so no []byte for it.
+		_, _, _ = unix.Syscall(unix.SYS_MADVISE, uintptr(start), uintptr(end-start), unix.MADV_DONTNEED)
+	}
+}
