@@ -44,7 +44,11 @@ type Runtime interface {
 	// CreateContainer creates a container in a sandbox, in state Created,
 	// and returns its ID.
 	CreateContainer(ctx context.Context, sandboxID string, config *ContainerConfig) (string, error)
-	// StartContainer starts a created container.
+	// StartContainer starts a created container. When the runtime cannot
+	// start it (a command not in the image, a bad working directory) the
+	// container is left exited with ExitCode StartErrorExitCode, Reason
+	// "StartError" and the runtime's message, as containerd's CRI plugin
+	// does, so the kubelet loop restarts it with back-off like a crash.
 	StartContainer(ctx context.Context, containerID string) error
 	// StopContainer asks a running container to stop: the stop signal,
 	// then a kill once timeout has passed (timeout 0 kills at once). It
@@ -206,6 +210,13 @@ const (
 	ContainerExited  ContainerState = "CONTAINER_EXITED"
 	ContainerUnknown ContainerState = "CONTAINER_UNKNOWN"
 )
+
+// StartErrorExitCode is the exit code of a container that failed to start
+// (containerd's CRI plugin uses 128 too).
+const StartErrorExitCode = 128
+
+// StartErrorReason is the Reason of a container that failed to start.
+const StartErrorReason = "StartError"
 
 // ContainerStatus describes a container.
 type ContainerStatus struct {

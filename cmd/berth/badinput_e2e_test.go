@@ -70,16 +70,16 @@ spec:
   - {name: web, image: %q, imagePullPolicy: Always}
 `, missing))
 
-	// A command not in the image: kubelet's RunContainerError, with the
-	// runtime's message naming it.
-	n.waitPod("no-command", "RunContainerError naming the command", time.Minute, func(p *corev1.Pod) bool {
+	// A command not in the image: as kubelet shows it, a StartError exit
+	// (128) with runc's message naming the command, then CrashLoopBackOff.
+	n.waitPod("no-command", "StartError naming the command, then CrashLoopBackOff", time.Minute, func(p *corev1.Pod) bool {
 		if len(p.Status.ContainerStatuses) != 1 {
 			return false
 		}
 		cs := p.Status.ContainerStatuses[0]
 		w, term := cs.State.Waiting, cs.LastTerminationState.Terminated
-		return w != nil && w.Reason == "RunContainerError" && strings.Contains(w.Message, "/no/such/binary") ||
-			term != nil && term.Reason == "StartError" && strings.Contains(term.Message, "/no/such/binary")
+		return w != nil && w.Reason == "CrashLoopBackOff" && cs.RestartCount >= 1 &&
+			term != nil && term.Reason == "StartError" && term.ExitCode == 128 && strings.Contains(term.Message, "/no/such/binary")
 	})
 
 	// A hostPort another pod holds: the second pod waits, saying which.

@@ -234,22 +234,39 @@ spec:
         httpGet: {path: /prestop, port: 8080}
 `)
 	n.waitPod("slow", "Running", time.Minute, func(p *corev1.Pod) bool { return running(p) && podReady(p) })
+	// The pod's logs go with the pod, so watch them while it terminates.
+	sawPreStop := make(chan bool, 1)
+	gone := make(chan struct{})
+	go func() {
+		for {
+			logs, _ := filepath.Glob(filepath.Join(n.dataDir, "logs", "*", "*", "*"))
+			for _, l := range logs {
+				if data, err := os.ReadFile(l); err == nil && strings.Contains(string(data), "/prestop") {
+					sawPreStop <- true
+					return
+				}
+			}
+			select {
+			case <-gone:
+				sawPreStop <- false
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}()
 	start := time.Now()
 	n.remove("slow")
 	n.waitGone("slow", time.Minute)
 	took := time.Since(start)
+	close(gone)
 	if took < 2*time.Second || took > 20*time.Second {
 		t.Errorf("the pod went after %v; want about its 3s grace period", took)
 	}
-	logs, _ := filepath.Glob(filepath.Join(n.dataDir, "logs", "*", "*", "*"))
-	found := false
-	for _, l := range logs {
-		if data, err := os.ReadFile(l); err == nil && strings.Contains(string(data), "/prestop") {
-			found = true
-		}
+	if !<-sawPreStop {
+		t.Errorf("no /prestop request in the container's logs\nagent log:\n%s", n.logs())
 	}
-	if !found {
-		t.Errorf("no /prestop request in the container's logs (%v)\nagent log:\n%s", logs, n.logs())
+	if logs, _ := filepath.Glob(filepath.Join(n.dataDir, "logs", "*")); len(logs) != 0 {
+		t.Errorf("the pod's logs outlived it: %v", logs)
 	}
 }
 

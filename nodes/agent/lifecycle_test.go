@@ -93,6 +93,18 @@ func TestPodLifecycle(t *testing.T) {
 			fake.Behavior{CompleteAfter: 3 * time.Second}, nil, []check{
 				{3 * time.Second, corev1.PodRunning, corev1.ConditionTrue, "running", 1},
 			}},
+		// A command not in the image: StartError (exit 128), then the
+		// same back-off as a crash.
+		{"failing to start with Always restarts with CrashLoopBackOff",
+			fake.Behavior{StartError: `exec: "/no/such": stat /no/such: no such file or directory`}, nil, []check{
+				{0, corev1.PodRunning, corev1.ConditionFalse, "waiting:CrashLoopBackOff", 1},
+				{10 * time.Second, corev1.PodRunning, corev1.ConditionFalse, "waiting:CrashLoopBackOff", 2},
+				{30 * time.Second, corev1.PodRunning, corev1.ConditionFalse, "waiting:CrashLoopBackOff", 3},
+			}},
+		{"failing to start with Never fails the pod",
+			fake.Behavior{StartError: "exec format error"}, []podOpt{restartPolicy(corev1.RestartPolicyNever)}, []check{
+				{0, corev1.PodFailed, corev1.ConditionFalse, "terminated:128", 0},
+			}},
 		{"init containers run first", fake.Behavior{}, []podOpt{withInit("i1", "i2")}, []check{
 			{0, corev1.PodRunning, corev1.ConditionTrue, "running", 0},
 		}},
@@ -212,6 +224,34 @@ func TestCrashLoopStatus(t *testing.T) {
 	}
 	// The runtime keeps the running or newest instance and one before it.
 	e.advanceTo(epoch.Add(time.Minute))
+	if s := e.rt.Stats(); s.Containers > 2 {
+		t.Errorf("runtime holds %d containers of one, want at most 2", s.Containers)
+	}
+}
+
+// TestStartErrorStatus: a container the runtime cannot start shows, like
+// kubelet's, a StartError termination with exit code 128 and the runtime's
+// message as its last state, and the failure as a Warning event.
+func TestStartErrorStatus(t *testing.T) {
+	const msg = `exec: "/no/such": stat /no/such: no such file or directory`
+	e := newEnv(t, always(fake.Behavior{StartError: msg}), -1)
+	e.create(boundPod("web"))
+	e.advanceTo(epoch.Add(time.Second))
+	cs := e.pod("web").Status.ContainerStatuses[0]
+	if w := cs.State.Waiting; w == nil || w.Reason != "CrashLoopBackOff" {
+		t.Errorf("state = %+v, want waiting CrashLoopBackOff", cs.State)
+	}
+	last := cs.LastTerminationState.Terminated
+	if last == nil || last.ExitCode != 128 || last.Reason != "StartError" || last.Message != msg {
+		t.Errorf("lastState = %+v, want StartError 128 with the runtime's message", last)
+	}
+	found := false
+	for _, ev := range e.events.Events() {
+		found = found || strings.HasPrefix(ev, "Warning Failed Error: ") && strings.Contains(ev, msg)
+	}
+	if !found {
+		t.Errorf("events %q lack the failed start", e.events.Events())
+	}
 	if s := e.rt.Stats(); s.Containers > 2 {
 		t.Errorf("runtime holds %d containers of one, want at most 2", s.Containers)
 	}

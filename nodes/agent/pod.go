@@ -363,9 +363,21 @@ func (a *Agent) start(ctx context.Context, r *podRun, c *corev1.Container, attem
 	}
 	a.event(r.pod, corev1.EventTypeNormal, "Created", "Created container: %s", c.Name)
 	if err := a.opts.Runtime.StartContainer(ctx, id); err != nil {
+		a.event(r.pod, corev1.EventTypeWarning, "Failed", "Error: %v", err)
+		// The runtime left it exited with StartError (exit code 128): it is
+		// an instance that ran and failed, restarted per restartPolicy with
+		// CrashLoopBackOff, as kubelet does. Without that record (the
+		// runtime lost it), the container waits as RunContainerError.
+		if st, serr := a.opts.Runtime.ContainerStatus(ctx, id); serr == nil && st.State == nodes.ContainerExited {
+			if cur, ok := r.latest[c.Name]; ok {
+				r.previous[c.Name] = cur
+			}
+			r.latest[c.Name] = st
+			return false
+		}
 		_ = a.opts.Runtime.RemoveContainer(ctx, id)
 		r.waiting[c.Name] = corev1.ContainerStateWaiting{Reason: "RunContainerError", Message: err.Error()}
-		a.event(r.pod, corev1.EventTypeWarning, "Failed", "Error: %v", err)
+		r.wake = earliest(r.wake, now.Add(configRetry))
 		return false
 	}
 	a.event(r.pod, corev1.EventTypeNormal, "Started", "Started container %s", c.Name)

@@ -118,7 +118,7 @@ func (r *Runtime) StartContainer(ctx context.Context, containerID string) error 
 	if err != nil {
 		log.Close()
 		_ = os.RemoveAll(r.ioDir(containerID))
-		return fmt.Errorf("start container %s: %w", labels[labelName], err)
+		return r.startFailed(ctx, c, labels[labelName], err)
 	}
 	// Wait before Start, so a fast exit is not missed.
 	exitC, err := task.Wait(r.ctx)
@@ -133,10 +133,36 @@ func (r *Runtime) StartContainer(ctx context.Context, containerID string) error 
 		log.Close()
 		_ = os.RemoveAll(r.ioDir(containerID))
 		_, _ = c.SetLabels(context.WithoutCancel(ctx), map[string]string{labelStartedAt: ""})
-		return fmt.Errorf("start container %s: %w", labels[labelName], err)
+		return r.startFailed(ctx, c, labels[labelName], err)
 	}
 	r.watch(c, task, exitC, log)
 	return nil
+}
+
+// maxMessageLabel bounds the message kept on a label (containerd refuses
+// labels over 4 KiB).
+const maxMessageLabel = 1024
+
+// startFailed records a failed start on the container as an exit
+// (nodes.StartErrorExitCode, nodes.StartErrorReason), as the Runtime
+// contract says, and returns the error. runc's message names what is wrong
+// ("exec: \"/no/such/binary\": stat /no/such/binary: no such file or
+// directory").
+func (r *Runtime) startFailed(ctx context.Context, c ctrd.Container, name string, cause error) error {
+	msg := cause.Error()
+	if len(msg) > maxMessageLabel {
+		msg = msg[:maxMessageLabel]
+	}
+	_, err := c.SetLabels(context.WithoutCancel(ctx), map[string]string{
+		labelExitCode:   strconv.Itoa(nodes.StartErrorExitCode),
+		labelFinishedAt: time.Now().UTC().Format(time.RFC3339Nano),
+		labelReason:     nodes.StartErrorReason,
+		labelMessage:    msg,
+	})
+	if err != nil {
+		r.opts.Log.Warn("containerd runtime: record failed start", "container", c.ID(), "err", err)
+	}
+	return fmt.Errorf("start container %s: %w", name, cause)
 }
 
 // StopContainer sends the stop signal (the image's STOPSIGNAL, else

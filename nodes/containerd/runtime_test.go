@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -296,9 +297,58 @@ func TestPodLifecycle(t *testing.T) {
 		if _, err := os.Lstat(netns); !os.IsNotExist(err) {
 			t.Errorf("netns %s still there: %v", netns, err)
 		}
+		if _, err := os.Stat(e.logDir); err != nil {
+			t.Errorf("the log directory the caller chose was removed: %v", err)
+		}
 		if sbs, _ := e.rt.ListPodSandboxes(ctx, nodes.SandboxFilter{}); len(sbs) != 0 {
 			t.Errorf("sandboxes left: %+v", sbs)
 		}
 		_ = side
 	})
+}
+
+// TestStartErrorAndLogRemoval: a command not in the image leaves the
+// container exited with StartError (128) and runc's message, as the
+// Runtime contract says; removing the pod's last sandbox removes the log
+// directory the runtime chose for it.
+func TestStartErrorAndLogRemoval(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	pod := testPod("nocmd")
+	pod.Spec.HostNetwork = true
+	sb, err := e.rt.RunPodSandbox(ctx, &nodes.PodSandboxConfig{Pod: pod, Labels: nodes.SandboxLabels(pod)})
+	must(t, err)
+	ref, err := e.rt.PullImage(ctx, toolImage, corev1.PullIfNotPresent, nil)
+	must(t, err)
+	id, err := e.rt.CreateContainer(ctx, sb.ID, &nodes.ContainerConfig{
+		Name: "app", Image: ref, Command: []string{"/no/such/binary"}, Labels: nodes.ContainerLabels(pod, "app"),
+		LogPath: "app/0.log", Spec: &corev1.Container{Name: "app", Image: toolImage},
+	})
+	must(t, err)
+	if err := e.rt.StartContainer(ctx, id); err == nil || !strings.Contains(err.Error(), "/no/such/binary") {
+		t.Fatalf("StartContainer = %v, want an error naming the command", err)
+	}
+	st, err := e.rt.ContainerStatus(ctx, id)
+	must(t, err)
+	if st.State != nodes.ContainerExited || st.ExitCode != nodes.StartErrorExitCode || st.Reason != nodes.StartErrorReason ||
+		!strings.Contains(st.Message, "/no/such/binary") || st.FinishedAt.IsZero() {
+		t.Errorf("status = %+v, want exited 128 StartError naming the command", st)
+	}
+
+	logDir := filepath.Join(e.rt.opts.LogDir, fmt.Sprintf("%s_%s_%s", pod.Namespace, pod.Name, pod.UID))
+	if _, err := os.Stat(logDir); err != nil {
+		t.Fatalf("the pod's log directory: %v", err)
+	}
+	// A second sandbox of the same pod (re-created) shares the directory:
+	// removing the first keeps it.
+	sb2, err := e.rt.RunPodSandbox(ctx, &nodes.PodSandboxConfig{Pod: pod, Labels: nodes.SandboxLabels(pod), Attempt: 1})
+	must(t, err)
+	must(t, e.rt.RemovePodSandbox(ctx, sb.ID))
+	if _, err := os.Stat(logDir); err != nil {
+		t.Errorf("log directory removed while another sandbox of the pod remains: %v", err)
+	}
+	must(t, e.rt.RemovePodSandbox(ctx, sb2.ID))
+	if _, err := os.Lstat(logDir); !os.IsNotExist(err) {
+		t.Errorf("log directory %s still there after the pod's last sandbox: %v", logDir, err)
+	}
 }

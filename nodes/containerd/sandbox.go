@@ -161,8 +161,18 @@ func (r *Runtime) StopPodSandbox(ctx context.Context, sandboxID string) error {
 }
 
 // RemovePodSandbox stops the sandbox, removes its containers and forgets
-// it. Removing an unknown sandbox succeeds.
+// it. The pod's log directory goes with its last sandbox when the runtime
+// chose it (kubelet removes a pod's logs once the pod is gone; a sandbox
+// re-created for the same pod keeps them). Removing an unknown sandbox
+// succeeds.
 func (r *Runtime) RemovePodSandbox(ctx context.Context, sandboxID string) error {
+	rec, err := r.loadSandbox(sandboxID)
+	if errors.Is(err, nodes.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
 	if err := r.StopPodSandbox(ctx, sandboxID); err != nil {
 		if errors.Is(err, nodes.ErrNotFound) {
 			return nil
@@ -184,7 +194,25 @@ func (r *Runtime) RemovePodSandbox(ctx context.Context, sandboxID string) error 
 	if err := os.Remove(r.sandboxFile(sandboxID)); err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	return nil
+	return r.removeLogDir(rec.LogDir)
+}
+
+// removeLogDir removes a pod's log directory if it is one the runtime made
+// (under Options.LogDir) and no remaining sandbox writes there.
+func (r *Runtime) removeLogDir(dir string) error {
+	if filepath.Dir(dir) != filepath.Clean(r.opts.LogDir) {
+		return nil // the caller's LogDirectory: theirs to manage
+	}
+	recs, err := r.loadSandboxes()
+	if err != nil {
+		return err
+	}
+	for _, other := range recs {
+		if other.LogDir == dir {
+			return nil
+		}
+	}
+	return os.RemoveAll(dir)
 }
 
 // ListPodSandboxes lists the recorded sandboxes that match filter, oldest

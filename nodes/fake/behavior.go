@@ -28,6 +28,10 @@ type Behavior struct {
 	// StopDelay is how long a container takes to exit after the stop
 	// signal; past the stop timeout (the grace period) it is killed.
 	StopDelay time.Duration
+	// StartError, when set, makes StartContainer fail with this message
+	// (a command not in the image) and leaves the container exited with
+	// nodes.StartErrorExitCode, as the containerd runtime does.
+	StartError string
 }
 
 // BehaviorFunc picks the behaviour of a pod's containers; it is asked

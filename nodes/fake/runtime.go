@@ -281,6 +281,11 @@ func (r *Runtime) StartContainer(_ context.Context, id string) error {
 		return fmt.Errorf("fake: container %q is %s, not created", id, c.status.State)
 	}
 	now := r.clock.Now()
+	if msg := c.behavior.StartError; msg != "" {
+		c.status.State, c.status.FinishedAt = nodes.ContainerExited, now
+		c.status.ExitCode, c.status.Reason, c.status.Message = nodes.StartErrorExitCode, nodes.StartErrorReason, msg
+		return fmt.Errorf("fake: start container %q: %s", id, msg)
+	}
 	c.status.State = nodes.ContainerRunning
 	c.status.StartedAt = now
 	if at, code, ok := c.behavior.exit(now, c.init); ok {
