@@ -11,6 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/berth-io/berth/sources"
 )
 
 // kindInfo describes one kind the store holds.
@@ -49,6 +51,8 @@ var kindTable = buildKindTable([]kindInfo{
 	kindOf[appsv1.ControllerRevision]("apps", "v1", "ControllerRevision", true),
 	kindOf[batchv1.Job]("batch", "v1", "Job", true),
 	kindOf[batchv1.CronJob]("batch", "v1", "CronJob", true),
+	// berth's own: a Git repository or folder and how applying it went.
+	kindOf[sources.Resource]("berth.io", "v1", sources.Kind, false),
 })
 
 // kindOf describes kind, held as *T.

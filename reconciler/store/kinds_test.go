@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/berth-io/berth/reconciler/store"
+	"github.com/berth-io/berth/sources"
 )
 
 func TestKinds(t *testing.T) {
@@ -25,6 +26,7 @@ func TestKinds(t *testing.T) {
 		{&appsv1.ControllerRevision{}, "ControllerRevision", "apps/v1", true},
 		{&appsv1.Deployment{}, "Deployment", "apps/v1", true},
 		{&batchv1.CronJob{}, "CronJob", "batch/v1", true},
+		{&sources.Resource{}, "Source", "berth.io/v1", false},
 	}
 	scheme := store.NewScheme()
 	for _, tt := range tests {
@@ -50,7 +52,7 @@ func TestKinds(t *testing.T) {
 			}
 		})
 	}
-	if len(store.Kinds()) != 14 {
+	if len(store.Kinds()) != 15 {
 		t.Fatalf("%d kinds", len(store.Kinds()))
 	}
 	if _, err := store.KindOf(&corev1.PersistentVolume{}); !errors.Is(err, store.ErrInvalid) {
