@@ -1,6 +1,8 @@
 package rollouts
 
 import (
+	"strings"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -88,5 +90,8 @@ func SkipCopyAnnotation(key string) bool {
 		appsv1.DeprecatedRollbackTo:
 		return true
 	}
-	return false
+	// berth's own GitOps bookkeeping (the source's last-applied manifest,
+	// revision, pins) describes the Deployment, not a revision of it, as
+	// kubectl's last-applied-configuration above.
+	return strings.HasPrefix(key, "berth.io/")
 }

@@ -5,14 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"sync/atomic"
 	"time"
 
-	"github.com/berth-io/berth/nodes"
 	"github.com/berth-io/berth/nodes/agent"
-	"github.com/berth-io/berth/nodes/cni"
-	"github.com/berth-io/berth/nodes/containerd"
+	"github.com/berth-io/berth/nodes/local"
 )
 
 // NodeConfig is what `berth agent --static-pods` is given.
@@ -51,38 +47,10 @@ func RunNode(ctx context.Context, cfg NodeConfig) error {
 	if info, err := os.Stat(cfg.Dir); err != nil || !info.IsDir() {
 		return fmt.Errorf("--static-pods %s: not a folder (%v)", cfg.Dir, err)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("--data-dir: %w", err)
-	}
-	socket := cfg.ContainerdSocket
-	if socket == "" {
-		d, err := containerd.StartDaemon(ctx, containerd.DaemonConfig{DataDir: cfg.DataDir, Log: cfg.Log})
-		if err != nil {
-			return fmt.Errorf("starting containerd: %w", err)
-		}
-		defer d.Stop()
-		socket = d.Socket()
-	}
-	network, err := cni.New(cni.Config{StateDir: filepath.Join(cfg.DataDir, "cni"), BridgeName: cfg.Bridge, Subnet: cfg.PodCIDR,
-		NetworkName: NetworkName(cfg.Bridge)})
+	rt, err := local.Start(ctx, local.Config{DataDir: cfg.DataDir, ContainerdSocket: cfg.ContainerdSocket,
+		PodCIDR: cfg.PodCIDR, Bridge: cfg.Bridge, Log: cfg.Log})
 	if err != nil {
-		return fmt.Errorf("pod network: %w", err)
-	}
-	var started atomic.Pointer[agent.Agent]
-	rt, err := containerd.New(ctx, containerd.Options{
-		Address:  socket,
-		StateDir: filepath.Join(cfg.DataDir, "runtime"),
-		LogDir:   filepath.Join(cfg.DataDir, "logs"),
-		Network:  containerd.CNINetwork{Net: network},
-		Log:      cfg.Log,
-		OnExit: func(st nodes.ContainerStatus) {
-			if a := started.Load(); a != nil {
-				a.Notify(st.Labels[nodes.LabelPodNamespace] + "/" + st.Labels[nodes.LabelPodName])
-			}
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("containerd at %s: %w", socket, err)
+		return err
 	}
 	defer rt.Close()
 	return Run(ctx, Options{
@@ -92,18 +60,9 @@ func RunNode(ctx context.Context, cfg NodeConfig) error {
 		Runtime:  rt,
 		Agent:    agent.Config{PodCIDR: cfg.PodCIDR, RuntimeName: "containerd", ResyncPeriod: 2 * time.Second},
 		Log:      cfg.Log,
-		Started:  func(a *agent.Agent) { started.Store(a) },
+		Started:  func(a *agent.Agent) { rt.OnExit(a.Notify) },
 	})
 }
 
-// NetworkName is the CNI network of an agent whose pods use bridge: the
-// default bridge's is cni's default, another bridge's is named after it.
-// The bridge plugin names its iptables chains and comments after the
-// network, so two agents on one machine (each with its own bridge) must
-// not share a name: cleaning up one would remove the other's rules.
-func NetworkName(bridge string) string {
-	if bridge == "" || bridge == cni.DefaultBridgeName {
-		return cni.DefaultNetworkName
-	}
-	return cni.DefaultNetworkName + "-" + bridge
-}
+// NetworkName is local.NetworkName, kept for callers of this package.
+func NetworkName(bridge string) string { return local.NetworkName(bridge) }

@@ -34,6 +34,15 @@ const rollbackConflictRetries = 5
 // find specified revision N in history", `no rollout history found for
 // deployment "NAME"`, and the refusal to roll back a paused Deployment.
 func Rollback(ctx context.Context, st store.Store, namespace, name string, toRevision int64) (message string, err error) {
+	return RollbackWith(ctx, st, namespace, name, toRevision, nil)
+}
+
+// RollbackWith is Rollback with edit applied to the Deployment it writes,
+// in the same store update: edit gets the live Deployment and the rolled
+// back copy about to be written, and may change the copy (the GitOps pin).
+// It is called again on each retry after a conflict, with fresh objects,
+// and never for a skipped rollback or an error. A nil edit is Rollback.
+func RollbackWith(ctx context.Context, st store.Store, namespace, name string, toRevision int64, edit func(live, next *appsv1.Deployment)) (message string, err error) {
 	if toRevision < 0 {
 		// kubectl checks this before reading anything.
 		_, err := rollouts.RollbackTarget(&appsv1.Deployment{}, nil, toRevision)
@@ -51,7 +60,11 @@ func Rollback(ctx context.Context, st store.Store, namespace, name string, toRev
 		if plan.Skipped {
 			return plan.Message, nil
 		}
-		_, err = st.Update(ctx, plan.Apply(d))
+		next := plan.Apply(d)
+		if edit != nil {
+			edit(d, next)
+		}
+		_, err = st.Update(ctx, next)
 		if err == nil {
 			return plan.Message, nil
 		}
