@@ -1,0 +1,186 @@
+package sources
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
+	"golang.org/x/crypto/ssh"
+)
+
+// remoteInfo is how to reach a Git source's remote.
+type remoteInfo struct {
+	// url is the URL as go-git takes it (a local path made absolute).
+	url string
+	// auth is nil for file:// and for http(s) without an auth file.
+	auth transport.AuthMethod
+	// secrets are strings never to show in a message (the password of the
+	// URL, the content of the auth file).
+	secrets []string
+	// hasCredentials: the URL or the auth file gives some.
+	hasCredentials bool
+}
+
+func newRemoteInfo(opts GitOptions) (remoteInfo, error) {
+	ep, err := transport.NewEndpoint(opts.URL)
+	if err != nil {
+		return remoteInfo{}, fmt.Errorf("cannot parse the URL: %s", RedactURL(err.Error()))
+	}
+	ri := remoteInfo{url: opts.URL}
+	if ep.Password != "" {
+		ri.secrets = append(ri.secrets, ep.Password)
+		ri.hasCredentials = true
+	}
+	switch ep.Protocol {
+	case "file":
+		abs, err := filepath.Abs(ep.Path)
+		if err != nil {
+			return remoteInfo{}, err
+		}
+		ri.url = abs
+	case "http", "https":
+		if opts.AuthFile != "" {
+			auth, secret, err := readHTTPAuth(opts.AuthFile)
+			if err != nil {
+				return remoteInfo{}, err
+			}
+			ri.auth = auth
+			ri.secrets = append(ri.secrets, secret)
+			ri.hasCredentials = true
+		}
+	case "ssh":
+		auth, err := sshAuth(opts, ep)
+		if err != nil {
+			return remoteInfo{}, err
+		}
+		ri.auth = auth
+		ri.hasCredentials = true
+	default:
+		return remoteInfo{}, fmt.Errorf("unsupported URL scheme %q; use https://, ssh://, git@host:path, file:// or a local path", ep.Protocol)
+	}
+	return ri, nil
+}
+
+// readHTTPAuth reads an auth file: "user:password", or a token (sent as
+// basic auth with user "git", which GitHub, GitLab and Gitea accept).
+func readHTTPAuth(file string) (transport.AuthMethod, string, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, "", fmt.Errorf("cannot read the auth file: %w", err)
+	}
+	line := strings.TrimSpace(string(data))
+	if i := strings.IndexByte(line, '\n'); i >= 0 {
+		return nil, "", fmt.Errorf("auth file %s has more than one line; write a token, or user:password, on one line", file)
+	}
+	if line == "" {
+		return nil, "", fmt.Errorf("auth file %s is empty; write a token, or user:password, on one line", file)
+	}
+	if user, pass, ok := strings.Cut(line, ":"); ok {
+		return &githttp.BasicAuth{Username: user, Password: pass}, pass, nil
+	}
+	return &githttp.BasicAuth{Username: "git", Password: line}, line, nil
+}
+
+// sshAuth loads the key and the known hosts of an ssh URL. It refuses to
+// go on without known hosts: an unchecked host key lets anyone on the
+// path serve their own manifests.
+func sshAuth(opts GitOptions, ep *transport.Endpoint) (transport.AuthMethod, error) {
+	if opts.SSHKeyFile == "" {
+		return nil, errors.New("an ssh URL needs a private key file; give one, or use an https URL")
+	}
+	user := ep.User
+	if user == "" {
+		user = "git"
+	}
+	keys, err := gitssh.NewPublicKeysFromFile(user, opts.SSHKeyFile, "")
+	if err != nil {
+		return nil, fmt.Errorf("cannot load the SSH key %s: %w (berth reads unencrypted keys only)", opts.SSHKeyFile, err)
+	}
+	if opts.InsecureIgnoreHostKey {
+		keys.HostKeyCallback = ssh.InsecureIgnoreHostKey()
+		return keys, nil
+	}
+	if opts.KnownHostsFile == "" {
+		return nil, fmt.Errorf("refusing to connect to %s without a known_hosts file: give one (ssh-keyscan -p %d %s > known_hosts), or, for a test only, allow an insecure host key",
+			ep.Host, portOr22(ep.Port), ep.Host)
+	}
+	if _, err := os.Stat(opts.KnownHostsFile); err != nil {
+		return nil, fmt.Errorf("cannot read the known_hosts file: %w", err)
+	}
+	db, err := gitssh.NewKnownHostsDb(opts.KnownHostsFile)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the known_hosts file %s: %w", opts.KnownHostsFile, err)
+	}
+	keys.HostKeyCallback = db.HostKeyCallback()
+	// Offer only the key types known_hosts has for this host, or the
+	// server may present another one and fail the check.
+	keys.HostKeyAlgorithms = db.HostKeyAlgorithms(net.JoinHostPort(ep.Host, strconv.Itoa(portOr22(ep.Port))))
+	return keys, nil
+}
+
+func portOr22(p int) int {
+	if p == 0 {
+		return 22
+	}
+	return p
+}
+
+// scrub removes secrets from a message.
+func (r remoteInfo) scrub(msg string) string {
+	for _, s := range r.secrets {
+		if s != "" {
+			msg = strings.ReplaceAll(msg, s, "***")
+		}
+	}
+	return RedactURL(msg)
+}
+
+// RedactURL removes the user:password part of every URL in s
+// ("https://u:p@host/x" → "https://host/x"), for messages and status.
+func RedactURL(s string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "://")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i+3])
+		s = s[i+3:]
+		// The authority ends at the first '/', space or quote; userinfo
+		// is what precedes its last '@'.
+		end := strings.IndexAny(s, "/ \"'\n\t?#")
+		if end < 0 {
+			end = len(s)
+		}
+		if at := strings.LastIndexByte(s[:end], '@'); at >= 0 && strings.Contains(s[:at], ":") {
+			s = s[at+1:]
+		}
+	}
+}
+
+// NameFromURL is a source's default name: the repository's or folder's
+// last path element without ".git" ("https://host/org/web.git" → "web").
+func NameFromURL(raw string) string {
+	p := raw
+	if u, err := url.Parse(raw); err == nil && u.Scheme != "" && u.Host != "" {
+		p = u.Path
+	} else if i := strings.Index(raw, ":"); i > 0 && !strings.Contains(raw[:i], "/") {
+		p = raw[i+1:] // scp-like git@host:org/web.git
+	}
+	p = strings.TrimRight(filepath.ToSlash(p), "/")
+	name := strings.TrimSuffix(path.Base(p), ".git")
+	if name == "" || name == "." || name == "/" {
+		return "source"
+	}
+	return name
+}
