@@ -103,6 +103,9 @@ func (d *Dir) Trigger() {
 	}
 }
 
+// Latest implements Source: the folder's content now.
+func (d *Dir) Latest(context.Context) (Snapshot, error) { return d.read() }
+
 // At implements Source: a folder has only its current content, so it
 // succeeds only for the current revision.
 func (d *Dir) At(ctx context.Context, revision string) (Snapshot, error) {

@@ -284,6 +284,9 @@ func (g *Git) At(ctx context.Context, revision string) (Snapshot, error) {
 	return g.snapshot(h)
 }
 
+// Latest implements Source.
+func (g *Git) Latest(ctx context.Context) (Snapshot, error) { return g.latest(ctx) }
+
 // latest fetches what the source follows and returns its snapshot.
 func (g *Git) latest(ctx context.Context) (Snapshot, error) {
 	ctx, cancel := context.WithTimeout(ctx, g.opts.Timeout)

@@ -52,9 +52,13 @@ type Source interface {
 	// good revision stands; Git retries with back-off. Run returns when
 	// ctx ends.
 	Run(ctx context.Context, update func(Snapshot, error))
-	// Trigger asks Run for an immediate fetch (a webhook, `berth sync`).
-	// It does not block.
+	// Trigger asks Run for an immediate fetch (a webhook). It does not
+	// block.
 	Trigger()
+	// Latest fetches what the source follows now and returns its snapshot
+	// (`berth sync`, which applies it before it answers). Run still
+	// delivers the revision as usual.
+	Latest(ctx context.Context) (Snapshot, error)
 	// At returns the snapshot of one revision (for `berth sync --revision
 	// SHA`): for Git any commit the remote has (a short SHA of at least 7
 	// hex digits is resolved); a folder has only its current content, so
