@@ -15,9 +15,11 @@ DEB_PACKAGES := containerd runc containernetworking-plugins docker-registry ipta
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/berth
 
-# Until the server exists, `make run` validates the examples.
-run: build
+# `make run` serves examples/quickstart with `berth server` on this machine
+# (as root): see examples/quickstart/run.sh.
+run: build deps
 	$(BIN) validate --summary examples/
+	BERTH=$(BIN) examples/quickstart/run.sh
 
 # Everything: formatting, vet, unit tests (with the race detector) and the
 # end-to-end tests of the CLI.

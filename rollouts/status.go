@@ -1,6 +1,7 @@
 package rollouts
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -85,4 +86,30 @@ func DeploymentTimedOut(d *appsv1.Deployment, status *appsv1.DeploymentStatus, n
 	}
 	deadline := cond.LastUpdateTime.Add(time.Duration(*d.Spec.ProgressDeadlineSeconds) * time.Second)
 	return deadline.Before(now)
+}
+
+// DeploymentRolloutStatus is `rollout status`'s view of d (mirrors
+// kubectl's DeploymentStatusViewer): a message saying what the rollout
+// waits for, and done once it is complete. Until the controller has
+// observed d's latest generation it says so and is not done, whatever the
+// counts; a Progressing condition with reason ProgressDeadlineExceeded is
+// an error ("deployment \"web\" exceeded its progress deadline"). The
+// message has no trailing newline.
+func DeploymentRolloutStatus(d *appsv1.Deployment) (msg string, done bool, err error) {
+	if d.Generation > d.Status.ObservedGeneration {
+		return "Waiting for deployment spec update to be observed...", false, nil
+	}
+	if c := GetDeploymentCondition(d.Status, appsv1.DeploymentProgressing); c != nil && c.Reason == TimedOutReason {
+		return "", false, fmt.Errorf("deployment %q exceeded its progress deadline", d.Name)
+	}
+	st := d.Status
+	switch {
+	case d.Spec.Replicas != nil && st.UpdatedReplicas < *d.Spec.Replicas:
+		return fmt.Sprintf("Waiting for deployment %q rollout to finish: %d out of %d new replicas have been updated...", d.Name, st.UpdatedReplicas, *d.Spec.Replicas), false, nil
+	case st.Replicas > st.UpdatedReplicas:
+		return fmt.Sprintf("Waiting for deployment %q rollout to finish: %d old replicas are pending termination...", d.Name, st.Replicas-st.UpdatedReplicas), false, nil
+	case st.AvailableReplicas < st.UpdatedReplicas:
+		return fmt.Sprintf("Waiting for deployment %q rollout to finish: %d of %d updated replicas are available...", d.Name, st.AvailableReplicas, st.UpdatedReplicas), false, nil
+	}
+	return fmt.Sprintf("deployment %q successfully rolled out", d.Name), true, nil
 }

@@ -252,3 +252,56 @@ func TestCalculateStatus(t *testing.T) {
 		t.Errorf("over-available: %+v", s)
 	}
 }
+
+// TestDeploymentRolloutStatus holds the viewer to kubectl's
+// DeploymentStatusViewer cases, plus the progress deadline.
+func TestDeploymentRolloutStatus(t *testing.T) {
+	timedOut := appsv1.DeploymentCondition{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionFalse, Reason: TimedOutReason}
+	tests := []struct {
+		name       string
+		generation int64
+		replicas   *int32
+		status     appsv1.DeploymentStatus
+		msg        string
+		done       bool
+		err        string
+	}{
+		{"not all updated", 0, new(int32(1)), appsv1.DeploymentStatus{ObservedGeneration: 1, Replicas: 1, AvailableReplicas: 1},
+			`Waiting for deployment "foo" rollout to finish: 0 out of 1 new replicas have been updated...`, false, ""},
+		{"old pending termination", 1, new(int32(1)), appsv1.DeploymentStatus{ObservedGeneration: 1, Replicas: 2, UpdatedReplicas: 1, AvailableReplicas: 2},
+			`Waiting for deployment "foo" rollout to finish: 1 old replicas are pending termination...`, false, ""},
+		{"not all available", 1, new(int32(2)), appsv1.DeploymentStatus{ObservedGeneration: 1, Replicas: 2, UpdatedReplicas: 2, AvailableReplicas: 1, UnavailableReplicas: 1},
+			`Waiting for deployment "foo" rollout to finish: 1 of 2 updated replicas are available...`, false, ""},
+		{"complete", 1, new(int32(2)), appsv1.DeploymentStatus{ObservedGeneration: 1, Replicas: 2, UpdatedReplicas: 2, AvailableReplicas: 2},
+			`deployment "foo" successfully rolled out`, true, ""},
+		{"spec not observed", 2, new(int32(2)), appsv1.DeploymentStatus{ObservedGeneration: 1, Replicas: 2, UpdatedReplicas: 2, AvailableReplicas: 2},
+			`Waiting for deployment spec update to be observed...`, false, ""},
+		{"scaled to zero", 3, new(int32(0)), appsv1.DeploymentStatus{ObservedGeneration: 3},
+			`deployment "foo" successfully rolled out`, true, ""},
+		{"nil replicas skips the updated check", 1, nil, appsv1.DeploymentStatus{ObservedGeneration: 1, Replicas: 1, UpdatedReplicas: 1, AvailableReplicas: 1},
+			`deployment "foo" successfully rolled out`, true, ""},
+		{"progress deadline exceeded", 1, new(int32(2)), appsv1.DeploymentStatus{ObservedGeneration: 1, Replicas: 2, UpdatedReplicas: 1, Conditions: []appsv1.DeploymentCondition{timedOut}},
+			"", false, `deployment "foo" exceeded its progress deadline`},
+		{"deadline of an older generation is not reported", 2, new(int32(2)), appsv1.DeploymentStatus{ObservedGeneration: 1, Conditions: []appsv1.DeploymentCondition{timedOut}},
+			`Waiting for deployment spec update to be observed...`, false, ""},
+		{"other Progressing reasons are not errors", 1, new(int32(2)), appsv1.DeploymentStatus{ObservedGeneration: 1, Replicas: 2, UpdatedReplicas: 2, AvailableReplicas: 2, Conditions: []appsv1.DeploymentCondition{condProgressing}},
+			`deployment "foo" successfully rolled out`, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := &appsv1.Deployment{
+				ObjectMeta: metav1.ObjectMeta{Namespace: "bar", Name: "foo", Generation: tt.generation},
+				Spec:       appsv1.DeploymentSpec{Replicas: tt.replicas},
+				Status:     tt.status,
+			}
+			msg, done, err := DeploymentRolloutStatus(d)
+			gotErr := ""
+			if err != nil {
+				gotErr = err.Error()
+			}
+			if msg != tt.msg || done != tt.done || gotErr != tt.err {
+				t.Errorf("DeploymentRolloutStatus() = %q, %v, %q; want %q, %v, %q", msg, done, gotErr, tt.msg, tt.done, tt.err)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"k8s.io/utils/clock"
 )
 
 // version is set at build time: -ldflags "-X main.version=v0.1.0".
@@ -40,6 +41,8 @@ func newRootCommand() *cobra.Command {
 
 	}
 	root.AddCommand(newVersionCommand(), newValidateCommand(), newAgentCommand())
+	root.AddCommand(newClientCommands(connectServer, clock.RealClock{})...)
+	root.AddCommand(newServerCommand())
 	return root
 }
 

@@ -34,12 +34,24 @@ type e2eNode struct {
 	bridge  string
 	subnet  string
 	agent   *exec.Cmd
+	// stopServer, when set, stops a `berth server` running on this
+	// machine (server_e2e_helpers_test.go).
+	stopServer func()
 	// ctrd is the test's containerd; restartContainerd replaces it.
 	ctrd    *image.Containerd
 	ctrdDir string
 }
 
 func newE2ENode(t testing.TB) *e2eNode {
+	n := newE2EMachine(t)
+	n.startAgent()
+	return n
+}
+
+// newE2EMachine prepares what a node runs on — the test's containerd with
+// the hello images, a bridge name and subnet of its own — and the teardown
+// that checks nothing is left; no agent yet.
+func newE2EMachine(t testing.TB) *e2eNode {
 	image.NeedRoot(t, "containerd", "runc", "iptables")
 	ctx := context.Background()
 	n := &e2eNode{
@@ -69,7 +81,6 @@ func newE2ENode(t testing.TB) *e2eNode {
 		}
 	}
 	t.Cleanup(n.teardown)
-	n.startAgent()
 	return n
 }
 

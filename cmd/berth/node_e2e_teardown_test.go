@@ -69,6 +69,15 @@ func (n *e2eNode) teardown() {
 	for _, f := range files {
 		os.Remove(f)
 	}
+	if n.stopServer != nil {
+		// A server's pods stay when it stops (as a node's do). A
+		// standalone agent on the same data dir and an empty folder owns
+		// none of them, so it removes them all, through the same code
+		// that removes a deleted pod.
+		n.stopServer()
+		n.startAgent()
+		n.waitNoContainers(30 * time.Second)
+	}
 	if n.agent != nil {
 		deadline := time.Now().Add(30 * time.Second)
 		left, _ := filepath.Glob(filepath.Join(n.dataDir, "pods", "*.json"))
@@ -121,6 +130,23 @@ func (n *e2eNode) teardown() {
 			if b, err := os.ReadFile(filepath.Join(n.ctrdDir, f)); err == nil {
 				t.Logf("%s:\n%s", f, b)
 			}
+		}
+	}
+}
+
+// waitNoContainers waits until containerd's "berth" namespace holds no
+// container.
+func (n *e2eNode) waitNoContainers(timeout time.Duration) {
+	client, err := ctrd.New(n.socket, ctrd.WithTimeout(5*time.Second))
+	if err != nil {
+		n.t.Errorf("containerd at %s: %v", n.socket, err)
+		return
+	}
+	defer client.Close()
+	ctx := namespaces.WithNamespace(context.Background(), "berth")
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if cs, err := client.Containers(ctx); err == nil && len(cs) == 0 {
+			return
 		}
 	}
 }

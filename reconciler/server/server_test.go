@@ -1,0 +1,224 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/berth-io/berth/reconciler/api/client"
+	"github.com/berth-io/berth/sources"
+	"github.com/berth-io/berth/sources/gittest"
+	"github.com/berth-io/berth/sources/webhook"
+)
+
+func TestDefaultSourceName(t *testing.T) {
+	tests := []struct {
+		spec sources.SourceSpec
+		want string
+	}{
+		{sources.SourceSpec{Type: sources.TypeGit, URL: "https://github.com/acme/web.git"}, "web"},
+		{sources.SourceSpec{Type: sources.TypeGit, URL: "git@github.com:acme/Deploy_Repo.git", Path: "clusters/prod/"}, "deploy-repo-prod"},
+		{sources.SourceSpec{Type: sources.TypeGit, URL: "file:///srv/git/app/"}, "app"},
+		{sources.SourceSpec{Type: sources.TypeDir, URL: "/srv/manifests/"}, "manifests"},
+		{sources.SourceSpec{Type: sources.TypeDir, URL: "."}, "source"},
+	}
+	for _, tt := range tests {
+		if got := DefaultSourceName(tt.spec); got != tt.want {
+			t.Errorf("DefaultSourceName(%+v) = %q, want %q", tt.spec, got, tt.want)
+		}
+	}
+}
+
+func TestDuplicateSourceNamesRefused(t *testing.T) {
+	cfg := Config{DataDir: t.TempDir(), Sources: []SourceConfig{
+		{Spec: sources.SourceSpec{Type: sources.TypeDir, URL: t.TempDir() + "/a/web"}},
+		{Spec: sources.SourceSpec{Type: sources.TypeDir, URL: t.TempDir() + "/b/web"}},
+	}}
+	cfg.defaults()
+	if _, err := cfg.buildSources(slog.New(slog.DiscardHandler)); err == nil {
+		t.Fatal("two sources named web were accepted")
+	}
+}
+
+// testServer runs a control-plane-only server (no local node) in the test.
+type testServer struct {
+	dataDir string
+	url     string
+	client  *client.Client
+}
+
+func startServer(tb testing.TB, srcs ...SourceConfig) *testServer {
+	tb.Helper()
+	dataDir := tb.TempDir()
+	started := make(chan string, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Config{DataDir: dataDir, Listen: "127.0.0.1:0", NoLocalNode: true, Sources: srcs,
+			Log: slog.New(slog.DiscardHandler), Started: func(url string) { started <- url }})
+	}()
+	tb.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			tb.Errorf("server: %v", err)
+		}
+	})
+	var url string
+	select {
+	case url = <-started:
+	case err := <-done:
+		tb.Fatalf("server: %v", err)
+	case <-time.After(10 * time.Second):
+		tb.Fatal("server did not start")
+	}
+	cfg, err := client.ReadConfig(filepath.Join(dataDir, "admin.conf"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c, err := client.New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &testServer{dataDir: dataDir, url: url, client: c}
+}
+
+// applied waits until the source has applied rev.
+func (s *testServer) applied(tb testing.TB, source, rev string, timeout time.Duration) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		obj, err := s.client.Get(context.Background(), sources.Kind, "", source)
+		if err == nil && obj.(*sources.Resource).Status.LastAppliedRevision == rev {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("source %s did not apply %s within %v (last: %v, %v)", source, rev, timeout, obj, err)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// webhook posts a signed GitHub push event for source.
+func (s *testServer) webhook(tb testing.TB, source string) {
+	secret, err := os.ReadFile(filepath.Join(s.dataDir, "webhook-secret"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	body := []byte(`{"ref":"refs/heads/main"}`)
+	req, _ := http.NewRequest(http.MethodPost, s.url+"/hooks/"+source, bytes.NewReader(body))
+	req.Header.Set("X-GitHub-Event", "push")
+	req.Header.Set("X-Hub-Signature-256", webhook.Sign(body, bytes.TrimSpace(secret)))
+	resp, err := s.client.HTTPClient().Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		tb.Fatalf("webhook: HTTP %d", resp.StatusCode)
+	}
+}
+
+func configMap(i int) string {
+	return fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  n: %q\n", fmt.Sprint(i))
+}
+
+// TestWebhookAppliesPush: a push announced by a webhook is applied without
+// waiting for the (hour-long) poll.
+func TestWebhookAppliesPush(t *testing.T) {
+	repo := gittest.NewRepo(t)
+	repo.Commit(t, map[string]string{"settings.yaml": configMap(0)}, "first")
+	repo.Push(t)
+	s := startServer(t, SourceConfig{Name: "app", Spec: sources.SourceSpec{Type: sources.TypeGit, URL: gittest.ServeHTTP(t, repo.BareDir(), "", ""),
+		Interval: durationOf(time.Hour)}})
+	s.applied(t, "app", repo.Head(t), 10*time.Second)
+	repo.Commit(t, map[string]string{"settings.yaml": configMap(1)}, "second")
+	repo.Push(t)
+	s.webhook(t, "app")
+	s.applied(t, "app", repo.Head(t), 5*time.Second)
+}
+
+// BenchmarkWebhookToApplied measures a push announced by a webhook until
+// the source's status says the revision is applied (a ConfigMap changes),
+// p50 and p99 over b.N pushes; the Git remote is served over HTTP on
+// loopback. Run: go test -run '^$' -bench WebhookToApplied -benchtime 50x ./reconciler/server/
+func BenchmarkWebhookToApplied(b *testing.B) {
+	repo := gittest.NewRepo(b)
+	repo.Commit(b, map[string]string{"settings.yaml": configMap(0)}, "first")
+	repo.Push(b)
+	s := startServer(b, SourceConfig{Name: "app", Spec: sources.SourceSpec{Type: sources.TypeGit, URL: gittest.ServeHTTP(b, repo.BareDir(), "", ""),
+		Interval: durationOf(time.Hour)}})
+	s.applied(b, "app", repo.Head(b), 10*time.Second)
+	var lat []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		repo.Commit(b, map[string]string{"settings.yaml": configMap(i + 1)}, "change")
+		repo.Push(b)
+		b.StartTimer()
+		start := time.Now()
+		s.webhook(b, "app")
+		s.applied(b, "app", repo.Head(b), 10*time.Second)
+		lat = append(lat, time.Since(start))
+	}
+	reportPercentiles(b, lat)
+}
+
+// BenchmarkFolderToApplied measures a file written into a folder source
+// until the source's status says the new content is applied, p50 and p99.
+// Run: go test -run '^$' -bench FolderToApplied -benchtime 50x ./reconciler/server/
+func BenchmarkFolderToApplied(b *testing.B) {
+	dir := b.TempDir()
+	os.WriteFile(filepath.Join(dir, "settings.yaml"), []byte(configMap(0)), 0o644)
+	s := startServer(b, SourceConfig{Name: "app", Spec: sources.SourceSpec{Type: sources.TypeDir, URL: dir}})
+	waitAnyApplied(b, s, "app")
+	var lat []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		before := appliedRevision(s, "app")
+		start := time.Now()
+		os.WriteFile(filepath.Join(dir, "settings.yaml"), []byte(configMap(i+1)), 0o644)
+		for deadline := start.Add(10 * time.Second); appliedRevision(s, "app") == before; time.Sleep(2 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				b.Fatal("the folder change was not applied within 10s")
+			}
+		}
+		lat = append(lat, time.Since(start))
+	}
+	reportPercentiles(b, lat)
+}
+
+func appliedRevision(s *testServer, source string) string {
+	obj, err := s.client.Get(context.Background(), sources.Kind, "", source)
+	if err != nil {
+		return ""
+	}
+	return obj.(*sources.Resource).Status.LastAppliedRevision
+}
+
+func waitAnyApplied(tb testing.TB, s *testServer, source string) {
+	for deadline := time.Now().Add(10 * time.Second); appliedRevision(s, source) == ""; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			tb.Fatalf("source %s applied nothing within 10s", source)
+		}
+	}
+}
+
+func durationOf(d time.Duration) metav1.Duration { return metav1.Duration{Duration: d} }
+
+func reportPercentiles(b *testing.B, lat []time.Duration) {
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	if len(lat) == 0 {
+		return
+	}
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[(len(lat)*99)/100].Microseconds())/1000, "p99-ms")
+}
