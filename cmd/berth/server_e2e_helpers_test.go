@@ -102,12 +102,13 @@ func (s *e2eServer) berth(args ...string) (stdout, stderr string, code int) {
 	return out.String(), errOut.String(), code
 }
 
-// waitFor polls cond every 100ms until it holds.
-func (s *e2eServer) waitFor(what string, timeout time.Duration, cond func() bool) {
-	s.t.Helper()
+// waitFor polls cond every 100ms until it holds; t is the (sub)test
+// that waits.
+func (s *e2eServer) waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
 	for deadline := time.Now().Add(timeout); !cond(); time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			s.t.Fatalf("timed out after %v waiting for %s\nserver log:\n%s", timeout, what, s.tail(80))
+			t.Fatalf("timed out after %v waiting for %s\nserver log:\n%s", timeout, what, s.tail(80))
 		}
 	}
 }

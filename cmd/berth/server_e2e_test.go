@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -74,16 +75,24 @@ func TestE2EServerGitOps(t *testing.T) {
 	repo.Commit(t, map[string]string{"apps/web.yaml": webManifest("v1"), "apps/settings.yaml": settingsManifest}, "web v1")
 	repo.Push(t)
 	url := gittest.ServeHTTP(t, repo.BareDir(), "", "")
-	s := newE2EServer(t, "--git", url, "--branch", "main", "--path", "apps", "--interval", "1h")
+	s := newE2EServer(t, "--git", url, "--branch", "main", "--path", "apps", "--interval", "1h", "--source-name", "apps")
 
 	t.Run("a commit runs its pods", func(t *testing.T) {
-		s.waitFor("deploy/web rolled out", 2*time.Minute, func() bool { return rolledOut(s.deployment("web")) })
+		s.waitFor(t, "deploy/web rolled out", 2*time.Minute, func() bool { return rolledOut(s.deployment("web")) })
 		pods := s.pods("app=web")
 		if len(pods) != 3 {
 			t.Fatalf("%d pods, want 3", len(pods))
 		}
 		if body := httpGet("http://" + pods[0].Status.PodIP + ":8080/"); !strings.Contains(body, "v1") {
 			t.Errorf("pod %s answers %q, want the v1 app", pods[0].Name, body)
+		}
+		if out, errOut, code := s.berth("logs", pods[0].Name); code != 0 || out == "" {
+			t.Errorf("berth logs %s: exit %d, %q %q", pods[0].Name, code, out, errOut)
+		}
+		out, _, _ := s.berth("get", "pods", "-o", "wide")
+		t.Logf("berth get pods -o wide:\n%s", out)
+		if !strings.Contains(out, pods[0].Status.PodIP) || !strings.Contains(out, "Running") {
+			t.Errorf("berth get pods -o wide does not show %s Running:\n%s", pods[0].Status.PodIP, out)
 		}
 		src := s.source("apps")
 		if src == nil || src.Status.LastAppliedRevision == "" || src.Status.LastAppliedRevision != src.Status.LastAttemptedRevision {
@@ -94,17 +103,33 @@ func TestE2EServerGitOps(t *testing.T) {
 	t.Run("a new image rolls within maxSurge and maxUnavailable", func(t *testing.T) {
 		repo.Commit(t, map[string]string{"apps/web.yaml": webManifest("v2")}, "web v2")
 		repo.Push(t)
-		s.webhook(t, "apps", true)
-		maxActive, minReady := 0, 99
-		s.waitFor("deploy/web rolled out to v2", 2*time.Minute, func() bool {
+		if code := s.webhook(t, "apps", true); code/100 != 2 {
+			t.Fatalf("webhook: HTTP %d", code)
+		}
+		// Sample the pods as fast as the API answers until the rollout is
+		// done: never more than replicas+maxSurge, never fewer ready than
+		// replicas-maxUnavailable.
+		maxActive, minReady, samples := 0, 99, 0
+		for deadline := time.Now().Add(2 * time.Minute); ; samples++ {
 			active, ready := readyCount(s.pods("app=web"))
 			maxActive, minReady = max(maxActive, active), min(minReady, ready)
 			d := s.deployment("web")
-			return d != nil && strings.HasSuffix(d.Spec.Template.Spec.Containers[0].Image, ":v2") && rolledOut(d)
-		})
+			if d != nil && strings.HasSuffix(d.Spec.Template.Spec.Containers[0].Image, ":v2") && rolledOut(d) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("deploy/web did not roll out to v2 within 2m\nserver log:\n%s", s.tail(80))
+			}
+		}
+		t.Logf("%d samples during the rollout: up to %d pods, down to %d ready", samples, maxActive, minReady)
 		if maxActive > 4 || minReady < 3 {
 			t.Errorf("during the rollout: up to %d pods (want <= replicas+maxSurge = 4), down to %d ready (want >= replicas-maxUnavailable = 3)", maxActive, minReady)
 		}
+		out, _, _ := s.berth("get", "deploy")
+		if !regexp.MustCompile(`web\s+3/3\s+3\s+3\s+Synced\s+Healthy`).MatchString(out) {
+			t.Errorf("berth get deploy:\n%s\nwant web 3/3 3 3 Synced Healthy", out)
+		}
+		t.Logf("berth get deploy:\n%s", out)
 	})
 
 	t.Run("rollout undo --to-revision 1 pins, resume lifts the pin", func(t *testing.T) {
@@ -112,7 +137,7 @@ func TestE2EServerGitOps(t *testing.T) {
 		if code != 0 || !strings.Contains(out, "deployment.apps/web rolled back") {
 			t.Fatalf("rollout undo: exit %d, %q %q", code, out, errOut)
 		}
-		s.waitFor("deploy/web back on v1", time.Minute, func() bool {
+		s.waitFor(t, "deploy/web back on v1", time.Minute, func() bool {
 			d := s.deployment("web")
 			return d != nil && strings.HasSuffix(d.Spec.Template.Spec.Containers[0].Image, ":v1") && rolledOut(d)
 		})
@@ -134,7 +159,7 @@ func TestE2EServerGitOps(t *testing.T) {
 		if out, errOut, code := s.berth("rollout", "resume", "deploy/web"); code != 0 {
 			t.Fatalf("rollout resume: exit %d, %q %q", code, out, errOut)
 		}
-		s.waitFor("deploy/web back on Git's v2", time.Minute, func() bool {
+		s.waitFor(t, "deploy/web back on Git's v2", time.Minute, func() bool {
 			d := s.deployment("web")
 			return d != nil && d.Annotations[gitops.AnnotationPinned] == "" &&
 				strings.HasSuffix(d.Spec.Template.Spec.Containers[0].Image, ":v2") && rolledOut(d)
@@ -148,7 +173,7 @@ func TestE2EServerGitOps(t *testing.T) {
 		if out, errOut, code := s.berth("sync", "apps"); code != 0 {
 			t.Fatalf("berth sync apps: exit %d, %q %q", code, out, errOut)
 		}
-		s.waitFor("deploy/web on v1 again", time.Minute, func() bool {
+		s.waitFor(t, "deploy/web on v1 again", time.Minute, func() bool {
 			d := s.deployment("web")
 			return d != nil && strings.HasSuffix(d.Spec.Template.Spec.Containers[0].Image, ":v1") && rolledOut(d)
 		})
@@ -190,7 +215,7 @@ func TestE2EServerGitOps(t *testing.T) {
 		if out, errOut, code := s.berth("sync", "apps"); code != 0 {
 			t.Fatalf("berth sync: exit %d, %q %q", code, out, errOut)
 		}
-		s.waitFor("configmap/settings pruned", 30*time.Second, func() bool {
+		s.waitFor(t, "configmap/settings pruned", 30*time.Second, func() bool {
 			_, err := s.client.Get(s.ctx(), "ConfigMap", "default", "settings")
 			return err != nil
 		})
@@ -229,13 +254,13 @@ func TestE2EServerFolder(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "web.yaml"), []byte(webManifest("v1")), 0o644)
 	s := newE2EServer(t, "--dir", dir, "--source-name", "local")
-	s.waitFor("deploy/web rolled out", 2*time.Minute, func() bool { return rolledOut(s.deployment("web")) })
+	s.waitFor(t, "deploy/web rolled out", 2*time.Minute, func() bool { return rolledOut(s.deployment("web")) })
 
 	// An editor's atomic save: write a temporary file, rename it over.
 	tmp := filepath.Join(dir, ".web.yaml.swp")
 	os.WriteFile(tmp, []byte(webManifest("v2")), 0o644)
 	os.Rename(tmp, filepath.Join(dir, "web.yaml"))
-	s.waitFor("the edit applied and rolled out", 2*time.Minute, func() bool {
+	s.waitFor(t, "the edit applied and rolled out", 2*time.Minute, func() bool {
 		d := s.deployment("web")
 		return d != nil && strings.HasSuffix(d.Spec.Template.Spec.Containers[0].Image, ":v2") && rolledOut(d)
 	})

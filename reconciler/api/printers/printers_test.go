@@ -176,11 +176,13 @@ func TestSyncColumns(t *testing.T) {
 		{Kind: "Deployment", Namespace: "default", Name: "api", Sync: sources.SyncOutOfSync, Health: sources.HealthProgressing},
 	}}}})
 	got := printTable(t, "deploy", []store.Object{web, pinned, manual}, TableOptions{Sources: ix})
+	// HEALTH is the object's own, now (api's source entry still says
+	// Progressing: it lags); SYNC is the source's, Pinned winning.
 	want := lines(
-		"NAME     READY   UP-TO-DATE   AVAILABLE   SYNC     HEALTH        AGE",
-		"web      3/3     3            3           Synced   Healthy       5m",
-		"api      1/1     1            1           Pinned   Progressing   5m",
-		"manual   1/1     1            1           <none>   <none>        5m")
+		"NAME     READY   UP-TO-DATE   AVAILABLE   SYNC     HEALTH    AGE",
+		"web      3/3     3            3           Synced   Healthy   5m",
+		"api      1/1     1            1           Pinned   Healthy   5m",
+		"manual   1/1     1            1           <none>   <none>    5m")
 	if got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}

@@ -6,6 +6,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/berth-io/berth/reconciler/gitops"
+	"github.com/berth-io/berth/reconciler/store"
 	"github.com/berth-io/berth/sources"
 )
 
@@ -38,7 +39,8 @@ func NewSourceIndex(srcs []*sources.Resource) *SourceIndex {
 
 // Status returns the SYNC and HEALTH cells of obj, of kind: "<none>" for
 // an object no source applied, "Pinned" for one `rollout undo` holds off
-// its Git version, "Unknown" when the source does not (yet) list it.
+// its Git version, "Unknown" when the source does not (yet) list it. The
+// sync status is the source's; health is the object's own, now.
 func (ix *SourceIndex) Status(kind string, obj metav1.Object) (sync, health string) {
 	src := obj.GetLabels()[LabelSource]
 	if src == "" {
@@ -50,6 +52,13 @@ func (ix *SourceIndex) Status(kind string, obj metav1.Object) (sync, health stri
 	}
 	if obj.GetAnnotations()[AnnotationPinned] != "" {
 		sync = sources.SyncPinned
+	}
+	// Health is assessed on the object as read now: the source's list is
+	// refreshed at most once a second and would lag a rollout's end.
+	if live, ok := obj.(store.Object); ok {
+		if h, _ := gitops.Health(live); h != "" {
+			health = h
+		}
 	}
 	return sync, health
 }
