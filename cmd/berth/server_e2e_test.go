@@ -132,6 +132,27 @@ func TestE2EServerGitOps(t *testing.T) {
 		t.Logf("berth get deploy:\n%s", out)
 	})
 
+	t.Run("drift is put back, diff shows what a change would do", func(t *testing.T) {
+		d := s.deployment("web")
+		d.Spec.Replicas = ptrTo(int32(1))
+		if _, err := s.client.Update(s.ctx(), d); err != nil {
+			t.Fatal(err)
+		}
+		s.waitFor(t, "Git's 3 replicas put back", 30*time.Second, func() bool {
+			d := s.deployment("web")
+			return d != nil && *d.Spec.Replicas == 3
+		})
+		if out, errOut, code := s.berth("diff"); code != 0 {
+			t.Errorf("berth diff with nothing to change: exit %d, %q %q", code, out, errOut)
+		}
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "web.yaml"), []byte(strings.Replace(webManifest("v2"), "replicas: 3", "replicas: 5", 1)), 0o644)
+		out, errOut, code := s.berth("diff", dir)
+		if code != 1 || !strings.Contains(out, "-  replicas: 3") || !strings.Contains(out, "+  replicas: 5") {
+			t.Errorf("berth diff of a change: exit %d, want 1 with the replicas change\n%s%s", code, out, errOut)
+		}
+	})
+
 	t.Run("rollout undo --to-revision 1 pins, resume lifts the pin", func(t *testing.T) {
 		out, errOut, code := s.berth("rollout", "undo", "deploy/web", "--to-revision", "1")
 		if code != 0 || !strings.Contains(out, "deployment.apps/web rolled back") {
@@ -270,6 +291,8 @@ func TestE2EServerFolder(t *testing.T) {
 		}
 	}
 }
+
+func ptrTo[T any](v T) *T { return &v }
 
 // webhook posts a GitHub push event for source, signed with the server's
 // secret (or a wrong one), and returns the HTTP status.

@@ -9,12 +9,15 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/berth-io/berth/reconciler/api/client"
+	"github.com/berth-io/berth/reconciler/gitops"
 	"github.com/berth-io/berth/sources"
 	"github.com/berth-io/berth/sources/gittest"
 	"github.com/berth-io/berth/sources/webhook"
@@ -221,4 +224,97 @@ func reportPercentiles(b *testing.B, lat []time.Duration) {
 	}
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[(len(lat)*99)/100].Microseconds())/1000, "p99-ms")
+}
+
+func deploymentManifest(image string) string {
+	return fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: %q}]
+`, image)
+}
+
+// TestConcurrentSyncAndUndo: `berth sync` and `berth rollout undo`
+// arriving together are serialized and none is lost: every call succeeds,
+// and the rollback stays in force (pinned) whatever order the syncs ran
+// in, since a sync of an unchanged revision never lifts a pin.
+func TestConcurrentSyncAndUndo(t *testing.T) {
+	repo := gittest.NewRepo(t)
+	repo.Commit(t, map[string]string{"web.yaml": deploymentManifest("hello:v1")}, "v1")
+	repo.Push(t)
+	s := startServer(t, SourceConfig{Name: "app", Spec: sources.SourceSpec{Type: sources.TypeGit, URL: repo.URL(), Interval: durationOf(time.Hour)}})
+	s.applied(t, "app", repo.Head(t), 10*time.Second)
+	ctx := context.Background()
+	waitRevision := func(want string) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			obj, err := s.client.Get(ctx, "Deployment", "default", "web")
+			if err == nil && obj.(*appsv1.Deployment).Annotations["deployment.kubernetes.io/revision"] == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("deploy/web did not reach revision %s", want)
+			}
+		}
+	}
+	waitRevision("1")
+	repo.Commit(t, map[string]string{"web.yaml": deploymentManifest("hello:v2")}, "v2")
+	repo.Push(t)
+	if _, err := s.client.Sync(ctx, "app", "", false); err != nil {
+		t.Fatal(err)
+	}
+	waitRevision("2")
+
+	image := func() (string, bool) {
+		obj, err := s.client.Get(ctx, "Deployment", "default", "web")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := obj.(*appsv1.Deployment)
+		return d.Spec.Template.Spec.Containers[0].Image, d.Annotations[gitops.AnnotationPinned] != ""
+	}
+	for round := 0; round < 5; round++ {
+		// Ten syncs and one undo at once.
+		var wg sync.WaitGroup
+		errs := make(chan error, 11)
+		for i := 0; i < 11; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var err error
+				if i == 5 {
+					_, err = s.client.RolloutUndo(ctx, "Deployment", "default", "web", 0)
+				} else {
+					_, err = s.client.Sync(ctx, "app", "", false)
+				}
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Errorf("round %d: concurrent call: %v", round, err)
+			}
+		}
+		if img, pinned := image(); img != "hello:v1" || !pinned {
+			t.Fatalf("round %d: after ten syncs and an undo: image %s, pinned %v; want the rollback to v1 kept, pinned", round, img, pinned)
+		}
+		// Lift the pin: Git's v2 comes back.
+		if _, err := s.client.RolloutResume(ctx, "Deployment", "default", "web"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.client.Sync(ctx, "app", "", false); err != nil {
+			t.Fatal(err)
+		}
+		if img, pinned := image(); img != "hello:v2" || pinned {
+			t.Fatalf("round %d: after resume and sync: image %s, pinned %v; want Git's v2", round, img, pinned)
+		}
+	}
 }
