@@ -33,7 +33,7 @@ type e2eServer struct {
 
 // newE2EServer starts `berth server` with the given source arguments
 // ("--git", url, ...) and waits for its API.
-func newE2EServer(t *testing.T, sourceArgs ...string) *e2eServer {
+func newE2EServer(t testing.TB, sourceArgs ...string) *e2eServer {
 	n := newE2EMachine(t)
 	s := &e2eServer{e2eNode: n, conf: filepath.Join(n.dataDir, "admin.conf")}
 	args := append([]string{"server", "--data-dir", n.dataDir, "--containerd-socket", n.socket,

@@ -152,7 +152,7 @@ func Run(ctx context.Context, cfg Config) error {
 		defer rt.Close()
 		a, err := agent.New(agent.Options{
 			Config: agent.Config{NodeName: cfg.NodeName, PodCIDR: cfg.PodCIDR, RuntimeName: "containerd",
-				ResyncPeriod: 2 * time.Second, DataDir: cfg.DataDir},
+				ResyncPeriod: 2 * time.Second, DataDir: cfg.DataDir, Capacity: local.HostCapacity()},
 			Store: st, Runtime: rt, Recorder: rec, Log: log,
 		})
 		if err != nil {
