@@ -55,7 +55,9 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./workloads/... ./rollouts/... ./reconciler/store/ ./reconciler/scheduler/
 	$(GO) test -run '^$$' -bench SteadyState -benchtime 1x ./reconciler/controller/
 	$(GO) test -run '^$$' -bench Rollout1000 -benchtime 3x -benchmem -cpu 1 ./reconciler/sim/
-	$(GO) test -run '^$$' -bench PodStart -benchtime 1x ./cmd/berth/
+	$(GO) test -run '^$$' -bench Apply1000 -benchtime 5x -benchmem -cpu 1 ./reconciler/gitops/
+	$(GO) test -run '^$$' -bench 'WebhookToApplied|FolderToApplied' -benchtime 50x ./reconciler/server/
+	$(GO) test -run '^$$' -bench 'PodStart|ServerRSS' -benchtime 1x ./cmd/berth/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./workloads/

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 func newServerCommand() *cobra.Command {
 	var cfg server.Config
 	var debug bool
+	var storeKind string
 	cmd := &cobra.Command{
 		Use:   "server --data-dir DIR [SOURCE...]",
 		Short: "Run the control plane, the GitOps sync of its sources and an agent for this machine",
@@ -40,6 +42,13 @@ POST /hooks/<source>, signed with the secret in DATA_DIR/webhook-secret.`,
 			if debug {
 				level = slog.LevelDebug
 			}
+			switch {
+			case storeKind == "bolt":
+			case strings.HasPrefix(storeKind, "etcd://"):
+				return errors.New("--store etcd://: this berth has no etcd store yet; use --store bolt (the default: DATA_DIR/state.db)")
+			default:
+				return fmt.Errorf("--store %q: want bolt or etcd://HOST:PORT,...", storeKind)
+			}
 			cfg.Log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -55,6 +64,7 @@ POST /hooks/<source>, signed with the secret in DATA_DIR/webhook-secret.`,
 	f.StringVar(&cfg.PodCIDR, "pod-cidr", "10.42.0.0/24", "the local node's pod subnet")
 	f.StringVar(&cfg.Bridge, "bridge", "berth0", "the local node's pod bridge")
 	f.StringVar(&cfg.WebhookSecretFile, "webhook-secret-file", "", "the webhooks' secret (default DATA_DIR/webhook-secret, made on first start)")
+	f.StringVar(&storeKind, "store", "bolt", "the state store: bolt (a file in the data dir)")
 	f.BoolVar(&debug, "debug", false, "log at debug level")
 	addSourceFlags(f, &cfg.Sources)
 	return cmd

@@ -3,6 +3,7 @@ package gitops
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -41,14 +42,23 @@ func revision1000(change string) []sources.File {
 
 // BenchmarkApply1000 measures applying a 1,000-object revision to the
 // memory store: decode, validate, merge, one transaction, status.
-// "first" creates everything; "one-change" re-applies a revision that
+// "first" creates everything ("first-bolt" into a bbolt file, as the
+// server's store); "one-change" re-applies a revision that
 // changes one ConfigMap (the other 999 are merged and found unchanged).
 func BenchmarkApply1000(b *testing.B) {
 	src := newFakeSource("bench")
 	ctx := context.Background()
+	bolt := false
 	setup := func() (*Controller, *sources.Resource) {
 		clk := clocktesting.NewFakeClock(epoch)
 		st := store.NewMemory(clk)
+		if bolt {
+			var err error
+			if st, err = store.OpenBolt(filepath.Join(b.TempDir(), "state.db"), clk); err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { st.Close() })
+		}
 		c, err := New(Options{Store: st, Clock: clk, Sources: []sources.Source{src}})
 		if err != nil {
 			b.Fatal(err)
@@ -75,6 +85,17 @@ func BenchmarkApply1000(b *testing.B) {
 	}
 	first, second := revision1000("v1"), revision1000("v2")
 	b.Run("first", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			c, _ := setup()
+			b.StartTimer()
+			apply(c, "r1", first)
+		}
+	})
+	// The server's store: bbolt, one fsync per transaction.
+	b.Run("first-bolt", func(b *testing.B) {
+		bolt = true
+		defer func() { bolt = false }()
 		for b.Loop() {
 			b.StopTimer()
 			c, _ := setup()
