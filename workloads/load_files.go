@@ -2,6 +2,11 @@ package workloads
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path/filepath"
 	"strings"
 )
 
@@ -66,4 +71,46 @@ func LoadFiles(files []File) ([]*Object, []Diagnostic, Summary) {
 		diags.Diagnostic(dg)
 	}
 	return objs, diags, sum
+}
+
+// maxReadFile bounds one file ReadFiles reads into memory; the decoder
+// refuses documents over 4 MiB anyway.
+const maxReadFile = 64 << 20
+
+// ReadFiles reads the manifest files under paths exactly as `berth
+// validate` walks them (files as given, folders recursively in lexical
+// order with dot-folders skipped and symbolic links followed once, "-" as
+// stdin) into memory, for `berth diff PATH`. Paths are the names validate
+// would print. The first path that cannot be read is the error.
+func ReadFiles(paths []string, stdin io.Reader) ([]File, error) {
+	var (
+		files []File
+		first error
+	)
+	walkInputs(paths, stdin, func(name string, r io.Reader, err error) {
+		if first != nil {
+			return
+		}
+		var data []byte
+		if err == nil {
+			data, err = io.ReadAll(io.LimitReader(r, maxReadFile+1))
+		}
+		switch {
+		case err != nil:
+			first = fmt.Errorf("cannot read %s: %w", name, unwrapPath(err))
+		case len(data) > maxReadFile:
+			first = fmt.Errorf("%s is larger than %d MiB", name, maxReadFile>>20)
+		default:
+			files = append(files, File{Path: filepath.ToSlash(name), Data: data})
+		}
+	})
+	return files, first
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

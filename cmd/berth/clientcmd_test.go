@@ -473,7 +473,9 @@ func TestDiff(t *testing.T) {
 	for _, f := range c.files {
 		paths = append(paths, f.Path)
 	}
-	if want := []string{"sub/db.yml", "sub/x.json", "web.yaml"}; !slices.Equal(paths, want) {
+	// Named as `berth validate` names them, so findings read the same.
+	base := filepath.ToSlash(dir) + "/"
+	if want := []string{base + "sub/db.yml", base + "sub/x.json", base + "web.yaml"}; !slices.Equal(paths, want) {
 		t.Errorf("files sent = %q, want %q", paths, want)
 	}
 

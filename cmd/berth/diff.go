@@ -3,16 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/berth-io/berth/reconciler/api"
 	"github.com/berth-io/berth/sources"
+	"github.com/berth-io/berth/workloads"
 )
 
 func newDiffCommand(env *clientEnv) *cobra.Command {
@@ -81,72 +78,16 @@ func printDiffs(w io.Writer, diffs []api.ObjectDiff) {
 	}
 }
 
-// readManifestFiles reads paths as `berth validate` walks them: a file
-// as given, a folder recursively (*.yaml, *.yml, *.json, dot-folders
-// skipped, in lexical order), "-" from stdin. A file's Path is relative to
-// the folder it was found under, slash-separated.
+// readManifestFiles reads paths as `berth validate` does (see
+// workloads.ReadFiles), for the server to decode.
 func readManifestFiles(paths []string, stdin io.Reader) ([]sources.File, error) {
-	var files []sources.File
-	for _, p := range paths {
-		if p == "-" {
-			data, err := io.ReadAll(stdin)
-			if err != nil {
-				return nil, fmt.Errorf("cannot read standard input: %w", err)
-			}
-			files = append(files, sources.File{Path: "<stdin>", Data: data})
-			continue
-		}
-		info, err := os.Stat(p)
-		if err != nil {
-			return nil, fmt.Errorf("cannot read %s: %w", p, unwrapPathError(err))
-		}
-		if !info.IsDir() {
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return nil, fmt.Errorf("cannot read %s: %w", p, unwrapPathError(err))
-			}
-			files = append(files, sources.File{Path: filepath.ToSlash(p), Data: data})
-			continue
-		}
-		var found []sources.File
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))
-			}
-			if d.IsDir() {
-				if path != p && strings.HasPrefix(d.Name(), ".") {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			switch strings.ToLower(filepath.Ext(path)) {
-			case ".yaml", ".yml", ".json":
-			default:
-				return nil
-			}
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))
-			}
-			rel, err := filepath.Rel(p, path)
-			if err != nil {
-				rel = path
-			}
-			found = append(found, sources.File{Path: filepath.ToSlash(rel), Data: data})
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		sort.Slice(found, func(i, j int) bool { return found[i].Path < found[j].Path })
-		files = append(files, found...)
+	read, err := workloads.ReadFiles(paths, stdin)
+	if err != nil {
+		return nil, err
+	}
+	files := make([]sources.File, len(read))
+	for i, f := range read {
+		files[i] = sources.File{Path: f.Path, Data: f.Data}
 	}
 	return files, nil
-}
-
-func unwrapPathError(err error) error {
-	if pe, ok := err.(*fs.PathError); ok {
-		return pe.Err
-	}
-	return err
 }
