@@ -26,6 +26,7 @@ import (
 type e2eServer struct {
 	*e2eNode
 	cmd    *exec.Cmd
+	args   []string
 	conf   string // admin.conf
 	url    string
 	client *client.Client
@@ -36,9 +37,24 @@ type e2eServer struct {
 func newE2EServer(t testing.TB, sourceArgs ...string) *e2eServer {
 	n := newE2EMachine(t)
 	s := &e2eServer{e2eNode: n, conf: filepath.Join(n.dataDir, "admin.conf")}
-	args := append([]string{"server", "--data-dir", n.dataDir, "--containerd-socket", n.socket,
+	s.args = append([]string{"server", "--data-dir", n.dataDir, "--containerd-socket", n.socket,
 		"--listen", "127.0.0.1:0", "--name", "e2e", "--pod-cidr", n.subnet, "--bridge", n.bridge}, sourceArgs...)
-	s.cmd = exec.Command(berthBinary, args...)
+	n.stopServer = s.stop
+	s.start()
+	return s
+}
+
+// restart stops the server and starts it again on the same data dir.
+func (s *e2eServer) restart() {
+	s.stop()
+	s.start()
+}
+
+// start starts the server and waits for its API.
+func (s *e2eServer) start() {
+	t, n := s.t, s.e2eNode
+	os.Remove(s.conf)
+	s.cmd = exec.Command(berthBinary, s.args...)
 	log, err := os.Create(filepath.Join(n.dataDir, fmt.Sprintf("agent-server-%d.log", time.Now().UnixNano())))
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +63,6 @@ func newE2EServer(t testing.TB, sourceArgs ...string) *e2eServer {
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	n.stopServer = s.stop
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if cfg, err := client.ReadConfig(s.conf); err == nil {
@@ -57,7 +72,7 @@ func newE2EServer(t testing.TB, sourceArgs ...string) *e2eServer {
 				cancel()
 				if err == nil {
 					s.client, s.url = c, cfg.Server
-					return s
+					return
 				}
 			}
 		}

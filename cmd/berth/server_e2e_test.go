@@ -245,6 +245,33 @@ func TestE2EServerGitOps(t *testing.T) {
 		}
 	})
 
+	t.Run("a server restart keeps the pods and changes nothing", func(t *testing.T) {
+		before := map[string]string{}
+		for _, p := range s.pods("app=web") {
+			before[p.Name] = p.Status.ContainerStatuses[0].State.Running.StartedAt.String()
+		}
+		gen := s.deployment("web").Generation
+		s.restart()
+		s.waitFor(t, "the source applied again", 30*time.Second, func() bool {
+			src := s.source("apps")
+			return src != nil && hasCondition(src, sources.ConditionReady, "")
+		})
+		time.Sleep(2 * time.Second) // a wrong restart would be replacing pods by now
+		after := s.pods("app=web")
+		if len(after) != len(before) {
+			t.Errorf("%d pods before the restart, %d after", len(before), len(after))
+		}
+		for _, p := range after {
+			cs := p.Status.ContainerStatuses
+			if len(cs) != 1 || cs[0].State.Running == nil || before[p.Name] != cs[0].State.Running.StartedAt.String() || cs[0].RestartCount != 0 {
+				t.Errorf("pod %s after the restart: %+v; want it running since %s, never restarted", p.Name, cs, before[p.Name])
+			}
+		}
+		if g := s.deployment("web").Generation; g != gen {
+			t.Errorf("the restart re-applied deploy/web: generation %d → %d", gen, g)
+		}
+	})
+
 	t.Run("a webhook with a bad signature is refused", func(t *testing.T) {
 		if code := s.webhook(t, "apps", false); code != http.StatusUnauthorized {
 			t.Errorf("bad signature: HTTP %d, want 401", code)
