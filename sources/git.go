@@ -13,6 +13,7 @@ import (
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	"golang.org/x/crypto/ssh/knownhosts"
 	"k8s.io/utils/clock"
 )
 
@@ -324,12 +325,29 @@ func (g *Git) refDescription() string {
 
 // remoteError explains a failed conversation with the remote without
 // leaking credentials.
-func (g *Git) remoteError(action string, err error) error {
+func (g *Git) remoteError(ctx context.Context, action string, err error) error {
 	url := RedactURL(g.opts.URL)
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		// The ssh transport's connection was closed under it.
+		err = fmt.Errorf("%w (%v)", cerr, err)
+	}
 	var hint string
+	var keyErr *knownhosts.KeyError
+	var revoked *knownhosts.RevokedError
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		hint = fmt.Sprintf("no answer within %s; check that the host is reachable, or raise the source's timeout", g.opts.Timeout)
+	case errors.As(err, &keyErr) && len(keyErr.Want) == 0:
+		hint = fmt.Sprintf("the server's host key is not in the known_hosts file %s; add it (%s >> %s), after checking that it is the server's",
+			g.opts.KnownHostsFile, g.remote.keyscan, g.opts.KnownHostsFile)
+	case errors.As(err, &keyErr):
+		hint = fmt.Sprintf("the server's host key does not match the known_hosts file %s: the server's key changed, or another machine answers in its place; check with the server's administrator before updating the file",
+			g.opts.KnownHostsFile)
+	case errors.As(err, &revoked):
+		hint = fmt.Sprintf("the server's host key is marked revoked in the known_hosts file %s", g.opts.KnownHostsFile)
+	case g.remote.ssh && strings.Contains(err.Error(), "ssh: unable to authenticate"):
+		hint = fmt.Sprintf("the server refused the SSH key %s; check that its public key may read the repository (a deploy key, say) and the user name in the URL",
+			g.opts.SSHKeyFile)
 	case errors.Is(err, transport.ErrAuthenticationRequired) && g.remote.hasCredentials:
 		// Servers answer 401 to wrong credentials as to none.
 		hint = "the credentials were refused; check the auth file (or the password in the URL) and that it may read the repository"

@@ -72,12 +72,14 @@ func (g *Git) fetchRef(ctx context.Context, repo *git.Repository) (plumbing.Hash
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
-	refs, err := remote.ListContext(ctx, &git.ListOptions{Auth: g.remote.auth, PeelingOption: git.AppendPeeled})
+	proxyOpts, done := g.remote.dialOptions(ctx)
+	refs, err := remote.ListContext(ctx, &git.ListOptions{Auth: g.remote.auth, PeelingOption: git.AppendPeeled, ProxyOptions: proxyOpts})
+	done()
 	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
 		return plumbing.ZeroHash, fmt.Errorf("git source %s: the repository at %s is empty; push a commit to it", g.opts.Name, RedactURL(g.opts.URL))
 	}
 	if err != nil {
-		return plumbing.ZeroHash, g.remoteError("cannot list", err)
+		return plumbing.ZeroHash, g.remoteError(ctx, "cannot list", err)
 	}
 	src, want, err := g.pickRef(refs)
 	if err != nil {
@@ -90,7 +92,7 @@ func (g *Git) fetchRef(ctx context.Context, repo *git.Repository) (plumbing.Hash
 	// '+' lets a force-pushed branch replace what was fetched before.
 	spec := config.RefSpec("+" + src.String() + ":" + dst.String())
 	if err := g.fetch(ctx, &repo, []config.RefSpec{spec}, 1); err != nil {
-		return plumbing.ZeroHash, g.remoteError("cannot fetch", err)
+		return plumbing.ZeroHash, g.remoteError(ctx, "cannot fetch", err)
 	}
 	return peelToCommit(repo, dst)
 }
@@ -198,13 +200,16 @@ func (g *Git) fetch(ctx context.Context, repo **git.Repository, specs []config.R
 }
 
 func (g *Git) fetchOnce(ctx context.Context, repo *git.Repository, specs []config.RefSpec, depth int) error {
+	proxyOpts, done := g.remote.dialOptions(ctx)
+	defer done()
 	err := repo.FetchContext(ctx, &git.FetchOptions{
-		RemoteName: remoteName,
-		RefSpecs:   specs,
-		Depth:      depth,
-		Auth:       g.remote.auth,
-		Force:      true,
-		Tags:       git.NoTags,
+		RemoteName:   remoteName,
+		RefSpecs:     specs,
+		Depth:        depth,
+		Auth:         g.remote.auth,
+		Force:        true,
+		Tags:         git.NoTags,
+		ProxyOptions: proxyOpts,
 	})
 	if errors.Is(err, git.NoErrAlreadyUpToDate) {
 		return nil
@@ -259,7 +264,7 @@ func (g *Git) ensureCommit(ctx context.Context, repo *git.Repository, rev string
 				return h, nil
 			}
 		} else if !errors.Is(err, git.ErrExactSHA1NotSupported) && isTransportError(err) {
-			return plumbing.ZeroHash, g.remoteError("cannot fetch commit "+rev+" for", err)
+			return plumbing.ZeroHash, g.remoteError(ctx, "cannot fetch commit "+rev+" for", err)
 		}
 	}
 	all := []config.RefSpec{
@@ -267,7 +272,7 @@ func (g *Git) ensureCommit(ctx context.Context, repo *git.Repository, rev string
 		config.RefSpec("+refs/tags/*:refs/tags/*"),
 	}
 	if err := g.fetch(ctx, &repo, all, unshallowDepth); err != nil {
-		return plumbing.ZeroHash, g.remoteError("cannot fetch every branch and tag, looking for commit "+rev+", for", err)
+		return plumbing.ZeroHash, g.remoteError(ctx, "cannot fetch every branch and tag, looking for commit "+rev+", for", err)
 	}
 	if h, ok := resolveCommit(repo, rev); ok {
 		return h, nil

@@ -1,6 +1,7 @@
 package sources
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -10,11 +11,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/net/proxy"
 )
 
 // remoteInfo is how to reach a Git source's remote.
@@ -28,6 +32,10 @@ type remoteInfo struct {
 	secrets []string
 	// hasCredentials: the URL or the auth file gives some.
 	hasCredentials bool
+	// ssh: the remote is reached over ssh (see dialOptions).
+	ssh bool
+	// keyscan is the command that prints an ssh server's host keys.
+	keyscan string
 }
 
 func newRemoteInfo(opts GitOptions) (remoteInfo, error) {
@@ -64,6 +72,8 @@ func newRemoteInfo(opts GitOptions) (remoteInfo, error) {
 		}
 		ri.auth = auth
 		ri.hasCredentials = true
+		ri.ssh = true
+		ri.keyscan = keyscanCommand(ep)
 	default:
 		return remoteInfo{}, fmt.Errorf("unsupported URL scheme %q; use https://, ssh://, git@host:path, file:// or a local path", ep.Protocol)
 	}
@@ -110,8 +120,8 @@ func sshAuth(opts GitOptions, ep *transport.Endpoint) (transport.AuthMethod, err
 		return keys, nil
 	}
 	if opts.KnownHostsFile == "" {
-		return nil, fmt.Errorf("refusing to connect to %s without a known_hosts file: give one (ssh-keyscan -p %d %s > known_hosts), or, for a test only, allow an insecure host key",
-			ep.Host, portOr22(ep.Port), ep.Host)
+		return nil, fmt.Errorf("refusing to connect to %s without a known_hosts file: give one (%s > known_hosts), or, for a test only, allow an insecure host key",
+			ep.Host, keyscanCommand(ep))
 	}
 	if _, err := os.Stat(opts.KnownHostsFile); err != nil {
 		return nil, fmt.Errorf("cannot read the known_hosts file: %w", err)
@@ -125,6 +135,70 @@ func sshAuth(opts GitOptions, ep *transport.Endpoint) (transport.AuthMethod, err
 	// server may present another one and fail the check.
 	keys.HostKeyAlgorithms = db.HostKeyAlgorithms(net.JoinHostPort(ep.Host, strconv.Itoa(portOr22(ep.Port))))
 	return keys, nil
+}
+
+// sshDialScheme is the proxy scheme through which ssh connections are
+// dialled, so that a fetch's context bounds them. go-git's ssh transport
+// dials and shakes hands without the context: a server that accepts the
+// connection and then says nothing (a tarpit, a wrong port) would hold a
+// fetch, and the source with it, forever.
+const sshDialScheme = "berth-ssh-ctx"
+
+var (
+	// sshDialCtxs maps the host of a sshDialScheme URL to the context
+	// of the fetch under way.
+	sshDialCtxs sync.Map
+	sshDialSeq  atomic.Uint64
+)
+
+func init() {
+	proxy.RegisterDialerType(sshDialScheme, func(u *url.URL, _ proxy.Dialer) (proxy.Dialer, error) {
+		ctx, ok := sshDialCtxs.Load(u.Host)
+		if !ok {
+			return nil, errors.New("ssh connection requested after its fetch ended")
+		}
+		return ctxDialer{ctx.(context.Context)}, nil
+	})
+}
+
+// ctxDialer dials as go-git would (honouring ALL_PROXY) and closes the
+// connection when ctx ends.
+type ctxDialer struct{ ctx context.Context }
+
+func (d ctxDialer) Dial(network, addr string) (net.Conn, error) {
+	return d.DialContext(context.Background(), network, addr)
+}
+
+func (d ctxDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(d.ctx, cancel)()
+	conn, err := proxy.Dial(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	context.AfterFunc(d.ctx, func() { conn.Close() })
+	return conn, nil
+}
+
+// dialOptions returns the proxy options that make an ssh remote's
+// connections end with ctx, and a function to call once they are no
+// longer needed. Other remotes get none (go-git bounds them itself).
+func (r remoteInfo) dialOptions(ctx context.Context) (transport.ProxyOptions, func()) {
+	if !r.ssh {
+		return transport.ProxyOptions{}, func() {}
+	}
+	id := strconv.FormatUint(sshDialSeq.Add(1), 10)
+	sshDialCtxs.Store(id, ctx)
+	return transport.ProxyOptions{URL: sshDialScheme + "://" + id}, func() { sshDialCtxs.Delete(id) }
+}
+
+// keyscanCommand is the ssh-keyscan command line for ep's server.
+func keyscanCommand(ep *transport.Endpoint) string {
+	if p := portOr22(ep.Port); p != 22 {
+		return fmt.Sprintf("ssh-keyscan -p %d %s", p, ep.Host)
+	}
+	return "ssh-keyscan " + ep.Host
 }
 
 func portOr22(p int) int {

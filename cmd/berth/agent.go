@@ -34,7 +34,7 @@ with its config, root, state and socket under the data dir.`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if server != "" {
-				return errors.New("joining a server (--server) comes with `berth server`; use --static-pods for now")
+				return errors.New("joining a server (--server) is not available yet: `berth server` runs this machine's agent itself, and --static-pods runs an agent on its own")
 			}
 			if cfg.Dir == "" {
 				return errors.New("--static-pods DIR is required")

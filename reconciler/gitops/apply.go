@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/berth-io/berth/reconciler/store"
+	"github.com/berth-io/berth/workloads"
 )
 
 // verdict is what applying does to one object.
@@ -53,6 +54,7 @@ func decide(d *desiredObject, live store.Object, source, revision string) (decis
 			return dec, fmt.Errorf("%s: no manifest to create it from", d.key)
 		}
 		out := d.typed.DeepCopyObject()
+		workloads.Normalize(out)
 		m := metaOf(out)
 		m.SetResourceVersion("")
 		m.SetLabels(withEntry(m.GetLabels(), LabelSource, source))

@@ -381,3 +381,27 @@ func TestFetchError(t *testing.T) {
 		t.Errorf("Reconciling = %q", c)
 	}
 }
+
+// TestSecretStringData: a Secret's stringData lands in data, as the API
+// server stores it, and applying the same revision again writes nothing.
+func TestSecretStringData(t *testing.T) {
+	e := newEnv(t, newFakeSource("web"))
+	secret := "apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\nstringData:\n  password: hunter2\n"
+	e.deliver("rev1aaaaaaaa", file("creds.yaml", secret))
+	e.run()
+	s := e.get("Secret", "default", "creds").(*corev1.Secret)
+	if string(s.Data["password"]) != "hunter2" || s.StringData != nil {
+		t.Fatalf("stored secret: data %q, stringData %q; want the password in data", s.Data, s.StringData)
+	}
+	rv := e.storeVersion()
+	e.deliver("rev2bbbbbbbb", file("creds.yaml", secret), file("other.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n"))
+	e.run()
+	if s2 := e.get("Secret", "default", "creds"); s2.(*corev1.Secret).ResourceVersion != s.ResourceVersion {
+		t.Errorf("re-applying the unchanged Secret wrote it (store version %d before)", rv)
+	}
+	e.deliver("rev3cccccccc", file("creds.yaml", strings.Replace(secret, "hunter2", "hunter3", 1)), file("other.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n"))
+	e.run()
+	if s3 := e.get("Secret", "default", "creds").(*corev1.Secret); string(s3.Data["password"]) != "hunter3" {
+		t.Errorf("changed stringData: data %q", s3.Data)
+	}
+}

@@ -103,6 +103,7 @@ func mergeObject(live store.Object, last, desired map[string]any) (store.Object,
 		return nil, fmt.Errorf("merging with the live object: %w", err)
 	}
 	workloads.Default(merged)
+	workloads.Normalize(merged)
 	out := live.DeepCopyObject()
 	copySpec(out, merged)
 	om, mm := metaOf(out), metaOf(merged)
