@@ -24,9 +24,12 @@ import (
 	"github.com/berth-io/berth/reconciler/api"
 	"github.com/berth-io/berth/reconciler/api/client"
 	"github.com/berth-io/berth/reconciler/controller"
+	"github.com/berth-io/berth/reconciler/cronjob"
+	"github.com/berth-io/berth/reconciler/daemonset"
 	"github.com/berth-io/berth/reconciler/deployment"
 	"github.com/berth-io/berth/reconciler/gc"
 	"github.com/berth-io/berth/reconciler/gitops"
+	"github.com/berth-io/berth/reconciler/job"
 	"github.com/berth-io/berth/reconciler/replicaset"
 	"github.com/berth-io/berth/reconciler/rollout"
 	"github.com/berth-io/berth/reconciler/scheduler"
@@ -129,7 +132,10 @@ func Run(ctx context.Context, cfg Config) error {
 	rec.SetLogger(log)
 	replicaset.Register(m, st, rec)
 	deployment.Register(m, st, rec)
-	gc.Register(m, st, "Deployment", "ReplicaSet", "Pod")
+	daemonset.Register(m, st, rec)
+	job.Register(m, st, rec)
+	cronjob.Register(m, st, rec)
+	gc.Register(m, st, "Deployment", "ReplicaSet", "DaemonSet", "ControllerRevision", "CronJob", "Job", "Pod")
 	scheduler.New(st, scheduler.Options{Clock: clk, Recorder: rec}).Register(m)
 
 	// One lock for every GitOps write: a sync and a `rollout undo` never

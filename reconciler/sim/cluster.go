@@ -18,8 +18,11 @@ import (
 	"github.com/berth-io/berth/nodes/agent"
 	"github.com/berth-io/berth/nodes/fake"
 	"github.com/berth-io/berth/reconciler/controller"
+	"github.com/berth-io/berth/reconciler/cronjob"
+	"github.com/berth-io/berth/reconciler/daemonset"
 	"github.com/berth-io/berth/reconciler/deployment"
 	"github.com/berth-io/berth/reconciler/gc"
+	"github.com/berth-io/berth/reconciler/job"
 	"github.com/berth-io/berth/reconciler/replicaset"
 	"github.com/berth-io/berth/reconciler/scheduler"
 	"github.com/berth-io/berth/reconciler/store"
@@ -62,7 +65,11 @@ type Cluster struct {
 }
 
 // Kinds are the kinds the simulated control plane watches.
-var Kinds = []string{"Deployment", "ReplicaSet", "Pod", "Node"}
+var Kinds = []string{"Deployment", "ReplicaSet", "DaemonSet", "ControllerRevision", "Job", "CronJob", "Pod", "Node"}
+
+// GCKinds are the kinds whose objects the garbage collector removes when
+// their owner is gone.
+var GCKinds = []string{"Deployment", "ReplicaSet", "DaemonSet", "ControllerRevision", "CronJob", "Job", "Pod"}
 
 // New builds a cluster; nothing runs until RunUntilIdle.
 func New(opts Options) (*Cluster, error) {
@@ -95,7 +102,10 @@ func New(opts Options) (*Cluster, error) {
 	// several have work due.
 	replicaset.Register(m, st, rec)
 	deployment.Register(m, st, rec)
-	gc.Register(m, st, "Deployment", "ReplicaSet", "Pod")
+	daemonset.Register(m, st, rec)
+	job.Register(m, st, rec)
+	cronjob.Register(m, st, rec)
+	gc.Register(m, st, GCKinds...)
 	scheduler.New(st, scheduler.Options{Clock: clk, Recorder: rec}).Register(m)
 	nodeOpts := fake.NodeOptions{Clock: clk, Behavior: opts.Behavior, HeartbeatPeriod: -1}
 	pool, rts, err := newNodes(opts.Nodes, st, nodeOpts, opts.Runtimes)
