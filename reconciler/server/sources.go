@@ -25,10 +25,10 @@ func (cfg *Config) buildSources(log *slog.Logger) ([]sources.Source, error) {
 			name = DefaultSourceName(sc.Spec)
 		}
 		if !validName.MatchString(name) {
-			return nil, fmt.Errorf("source name %q: use lowercase letters, digits and '-' (give one with --name)", name)
+			return nil, fmt.Errorf("source name %q: use lowercase letters, digits and '-' (give one with --source-name)", name)
 		}
 		if seen[name] {
-			return nil, fmt.Errorf("two sources are named %q: give one of them another with --name", name)
+			return nil, fmt.Errorf("two sources are named %q: give one of them another with --source-name", name)
 		}
 		seen[name] = true
 		var (
