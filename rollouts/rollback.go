@@ -11,8 +11,10 @@ import (
 const (
 	RollbackSuccessMessage = "rolled back"
 	rollbackSkippedFormat  = "skipped rollback (current template already matches revision %d)"
-	// PausedRollbackMessage is kubectl's error for undoing a paused Deployment.
-	PausedRollbackMessage = "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again"
+	// PausedRollbackMessage is the error for undoing a paused Deployment:
+	// kubectl's, naming berth's own command (`berth rollout resume` also
+	// lifts a pin, SPEC.md).
+	PausedRollbackMessage = "you cannot rollback a paused deployment; resume it first with 'berth rollout resume' and try again"
 )
 
 // ownedInHistoryOrder lists rss as kubectl does: the old ReplicaSets oldest

@@ -18,9 +18,9 @@ const (
 	AnnotationPrune = "berth.io/prune"
 	PruneDisabled   = "disabled"
 	// AnnotationPinned marks an object held off its Git version (`berth
-	// rollout undo`): its value is the hex SHA-256 of the object's
-	// AnnotationLastApplied when it was pinned, so a new revision that
-	// changes the object's manifest lifts the pin.
+	// rollout undo`): its value is PinHash of the object's
+	// AnnotationLastApplied when it was pinned (the hash of its spec), so
+	// a new revision that changes the object's spec lifts the pin.
 	AnnotationPinned = "berth.io/pinned"
 	// AnnotationPinnedReason says why, for `get` and `describe`
 	// ("rollout undo --to-revision 1").

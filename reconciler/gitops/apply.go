@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -38,16 +39,36 @@ type decision struct {
 	// out is the object to write (create or update).
 	out store.Object
 	// liftedPin: the object was pinned and the revision changes its
-	// manifest, so the pin goes.
+	// spec, so the pin goes.
 	liftedPin bool
 	// owner is the other source, for verdictConflict.
 	owner string
+	// adoptedFrom names the source that made the object when that source
+	// is no longer configured on this server: the object is adopted.
+	adoptedFrom string
+}
+
+// heldObject is what the last apply of this process left on one object
+// of a source: the controller's own record, which drift checks and the
+// next merge trust rather than the object's annotations (anyone may edit
+// those).
+type heldObject struct {
+	// d is the manifest the applied revision declares for the object.
+	d *desiredObject
+	// last and rev are the AnnotationLastApplied and AnnotationRevision
+	// the object was left with (a pinned object keeps older ones).
+	last, rev string
 }
 
 // decide computes what applying d as source's revision does to live (nil
 // when the store has no such object). revision "" keeps the object's
 // AnnotationRevision (a drift correction puts back the revision it had).
-func decide(d *desiredObject, live store.Object, source, revision string) (decision, error) {
+// held, when set, is the controller's record of the object as its source
+// applied it: the base of the three-way merge, whatever the object's own
+// annotations say, and proof that the object is source's even if its
+// label was changed. An object labeled with a source that is not
+// configured on this server is adopted (adoptedFrom).
+func (c *Controller) decide(d *desiredObject, live store.Object, source, revision string, held *heldObject) (decision, error) {
 	dec := decision{d: d, live: live}
 	if live == nil {
 		if d.typed == nil {
@@ -65,23 +86,33 @@ func decide(d *desiredObject, live store.Object, source, revision string) (decis
 		return dec, nil
 	}
 	lm := metaOf(live)
-	if owner := lm.GetLabels()[LabelSource]; owner != "" && owner != source {
-		dec.verdict, dec.owner = verdictConflict, owner
-		return dec, nil
+	if owner := lm.GetLabels()[LabelSource]; owner != "" && owner != source && held == nil {
+		if _, configured := c.sources[owner]; configured {
+			dec.verdict, dec.owner = verdictConflict, owner
+			return dec, nil
+		}
+		dec.adoptedFrom = owner
 	}
 	liveAnn := lm.GetAnnotations()
 	if pin := liveAnn[AnnotationPinned]; pin != "" {
 		// Only a new revision lifts a pin: a drift check (revision "")
 		// leaves every pinned object alone.
-		if revision == "" || pin == PinHash(d.lastApplied) {
+		if revision == "" || pinHolds(pin, d.lastApplied) {
 			dec.verdict = verdictPinned
 			return dec, nil
 		}
 		dec.liftedPin = true
 	}
+	lastText, liveRev, hasRev := liveAnn[AnnotationLastApplied], "", false
+	if rev, ok := liveAnn[AnnotationRevision]; ok {
+		liveRev, hasRev = rev, true
+	}
+	if held != nil {
+		lastText, liveRev, hasRev = held.last, held.rev, held.rev != ""
+	}
 	var last map[string]any
-	if s := liveAnn[AnnotationLastApplied]; s != "" {
-		last, _ = decodeJSONMap([]byte(s)) // unreadable: merged as if adopted
+	if lastText != "" {
+		last, _ = decodeJSONMap([]byte(lastText)) // unreadable: merged as if adopted
 	}
 	out, err := mergeObject(live, last, d.manifest)
 	if err != nil {
@@ -97,8 +128,8 @@ func decide(d *desiredObject, live store.Object, source, revision string) (decis
 	// The revision annotation moves only with a real change: a commit that
 	// leaves an object as it was writes nothing to it (and does not bump
 	// a Deployment's generation).
-	if rev, ok := liveAnn[AnnotationRevision]; ok {
-		ann[AnnotationRevision] = rev
+	if hasRev {
+		ann[AnnotationRevision] = liveRev
 	} else {
 		delete(ann, AnnotationRevision)
 	}
@@ -114,6 +145,58 @@ func decide(d *desiredObject, live store.Object, source, revision string) (decis
 	return dec, nil
 }
 
+// held returns the controller's record of object k of source, and
+// whether the source has been applied since this process started (when
+// not, the objects' own annotations are all there is).
+func (c *Controller) held(source string, k objectKey) (*heldObject, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.state[source]
+	if st == nil || st.applied == nil {
+		return nil, false
+	}
+	return st.applied[k], true
+}
+
+// holderOf returns the source whose last apply left object k, if any.
+func (c *Controller) holderOf(k objectKey) (string, *heldObject) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, name := range c.names {
+		if h := c.state[name].applied[k]; h != nil {
+			return name, h
+		}
+	}
+	return "", nil
+}
+
+// released returns a copy of obj that no source manages any more: the
+// source label and the GitOps annotations removed (berth.io/prune is the
+// user's and stays).
+func released(obj store.Object) store.Object {
+	out := obj.DeepCopyObject()
+	m := metaOf(out)
+	if l := m.GetLabels(); l != nil {
+		l = maps.Clone(l)
+		delete(l, LabelSource)
+		m.SetLabels(l)
+	}
+	if a := m.GetAnnotations(); a != nil {
+		a = maps.Clone(a)
+		for _, k := range []string{AnnotationLastApplied, AnnotationRevision, AnnotationPinned, AnnotationPinnedReason} {
+			delete(a, k)
+		}
+		m.SetAnnotations(a)
+	}
+	return out
+}
+
+// terminating reports whether obj is being deleted (a Pod stopping on
+// its node): it is as good as gone.
+func terminating(obj store.Object) bool {
+	return metaOf(obj).GetDeletionTimestamp() != nil
+}
+
 // withEntry returns a copy of m with k set to v.
 func withEntry(m map[string]string, k, v string) map[string]string {
 	out := make(map[string]string, len(m)+1)
@@ -127,8 +210,17 @@ type applyResult struct {
 	decisions []decision
 	pruned    []objectKey
 	// kept are objects that left the source but are annotated
-	// berth.io/prune: disabled.
+	// berth.io/prune: disabled: released (no longer the source's).
 	kept []objectKey
+	// nsKept are Namespaces that left the source but still hold objects
+	// after the apply: not pruned (yet).
+	nsKept []namespaceKept
+}
+
+// namespaceKept is a Namespace not pruned, with some of what it holds.
+type namespaceKept struct {
+	key     objectKey
+	holders []string
 }
 
 func (r *applyResult) count(v verdict) int {
@@ -153,6 +245,8 @@ func (r *applyResult) summary() string {
 	add(r.count(verdictCreate), "created")
 	add(r.count(verdictUpdate), "configured")
 	add(len(r.pruned), "pruned")
+	add(len(r.kept), "kept (berth.io/prune: disabled; no longer managed by the source)")
+	add(len(r.nsKept), "Namespace(s) not pruned (they still hold objects)")
 	add(r.count(verdictPinned), "pinned (left as they are)")
 	if parts == nil {
 		return "no changes"
@@ -162,7 +256,7 @@ func (r *applyResult) summary() string {
 
 // changed reports whether the apply wrote anything.
 func (r *applyResult) changed() bool {
-	return r.count(verdictCreate)+r.count(verdictUpdate) > 0 || len(r.pruned) > 0
+	return r.count(verdictCreate)+r.count(verdictUpdate) > 0 || len(r.pruned) > 0 || len(r.kept) > 0
 }
 
 // applyError is an apply refused as a whole, with the reason its status
@@ -186,10 +280,23 @@ const (
 	ReasonRetrying         = "ProgressingWithRetry"
 	ReasonDriftCorrected   = "DriftCorrected"
 	ReasonPinLifted        = "PinLifted"
+	// ReasonAdopted: an object of a source no longer configured on this
+	// server was taken over (an event on the object).
+	ReasonAdopted = "Adopted"
+	// ReasonKept: an object that left its source was kept (berth.io/prune:
+	// disabled) and released (an event on the object).
+	ReasonKept = "Kept"
+	// ReasonNamespaceKept: a Namespace that left its source still holds
+	// objects and was not pruned (an event on the Source).
+	ReasonNamespaceKept = "NamespaceNotEmpty"
+	// ReasonNotConfigured: a Source object in the store whose source this
+	// server no longer has.
+	ReasonNotConfigured = "NotConfigured"
 )
 
 // plan decides, without writing, what applying objs as source's revision
-// does: the decisions for every object, and what leaves the source.
+// does: the decisions for every object, and what leaves the source (the
+// objects to prune or to release, as read).
 func (c *Controller) plan(ctx context.Context, source, revision string, allowPruneAll bool, objs []*desiredObject) (*applyResult, map[objectKey]store.Object, error) {
 	owned, err := c.listOwned(ctx, source)
 	if err != nil {
@@ -210,7 +317,8 @@ func (c *Controller) plan(ctx context.Context, source, revision string, allowPru
 				return nil, nil, err
 			}
 		}
-		dec, err := decide(d, live, source, revision)
+		h, _ := c.held(source, d.key)
+		dec, err := c.decide(d, live, source, revision, h)
 		if err != nil {
 			return nil, nil, &applyError{reason: ReasonApplyFailed, msg: err.Error()}
 		}
@@ -223,26 +331,88 @@ func (c *Controller) plan(ctx context.Context, source, revision string, allowPru
 		return nil, nil, &applyError{reason: ReasonConflict, msg: "objects of another source: " + strings.Join(conflicts, "; ") +
 			"; remove them from one of the sources"}
 	}
-	prune := map[objectKey]store.Object{}
+	leaving := map[objectKey]store.Object{}
 	for k, obj := range owned {
 		if want[k] {
 			continue
 		}
-		m := metaOf(obj)
-		if m.GetAnnotations()[AnnotationPrune] == PruneDisabled {
+		leaving[k] = obj
+		if metaOf(obj).GetAnnotations()[AnnotationPrune] == PruneDisabled {
 			res.kept = append(res.kept, k)
 			continue
 		}
-		prune[k] = obj
 		res.pruned = append(res.pruned, k)
 	}
-	slices.SortFunc(res.pruned, comparePruneOrder)
-	if len(objs) == 0 && len(prune) > 0 && !allowPruneAll {
+	// SPEC: a revision that would prune every object of the source is
+	// refused, whether it declares nothing or only other objects.
+	if len(res.pruned) > 0 && len(res.pruned) == len(owned) && !allowPruneAll {
+		what := "declares no objects"
+		if len(objs) > 0 {
+			what = "declares none of the source's objects"
+		}
 		return nil, nil, &applyError{reason: ReasonPruneAllRefused, msg: fmt.Sprintf(
-			"revision %s declares no objects and would delete all %d of the source; refused as a likely mistake (set spec.allowPruneAll to allow it)",
-			shortRevision(revision), len(prune))}
+			"it %s and would delete all %d of them; refused as a likely mistake (start the source with --allow-prune-all true to allow it)",
+			what, len(res.pruned))}
 	}
-	return res, prune, nil
+	if err := c.keepNonEmptyNamespaces(ctx, res, want); err != nil {
+		return nil, nil, err
+	}
+	slices.SortFunc(res.pruned, comparePruneOrder)
+	slices.SortFunc(res.kept, comparePruneOrder)
+	return res, leaving, nil
+}
+
+// maxHolders is how many objects a kept Namespace's message names.
+const maxHolders = 3
+
+// keepNonEmptyNamespaces takes out of res.pruned the Namespaces that would
+// still hold objects after the apply: objects declared (want), kept,
+// another source's or made by hand. Berth has no namespace controller:
+// deleting such a Namespace would leave its objects in a Namespace that
+// does not exist. Objects a controller owns go with their owner, and
+// terminating ones are as good as gone.
+func (c *Controller) keepNonEmptyNamespaces(ctx context.Context, res *applyResult, want map[objectKey]bool) error {
+	pruning := make(map[objectKey]bool, len(res.pruned))
+	for _, k := range res.pruned {
+		pruning[k] = true
+	}
+	var out []objectKey
+	for _, k := range res.pruned {
+		if k.Kind != "Namespace" {
+			out = append(out, k)
+			continue
+		}
+		var holders []string
+		for w := range want {
+			if w.Namespace == k.Name && w.Kind != "Namespace" {
+				holders = append(holders, w.String())
+			}
+		}
+		for _, kind := range c.kinds {
+			if kind == "Namespace" {
+				continue
+			}
+			objs, _, err := c.st.List(ctx, kind, store.ListOptions{Namespace: k.Name})
+			if err != nil {
+				return err
+			}
+			for _, obj := range objs {
+				ok := keyOf(obj)
+				if pruning[ok] || want[ok] || terminating(obj) || metav1.GetControllerOfNoCopy(metaOf(obj)) != nil {
+					continue
+				}
+				holders = append(holders, ok.String())
+			}
+		}
+		if holders == nil {
+			out = append(out, k)
+			continue
+		}
+		slices.Sort(holders)
+		res.nsKept = append(res.nsKept, namespaceKept{key: k, holders: holders})
+	}
+	res.pruned = out
+	return nil
 }
 
 // comparePruneOrder deletes Namespaces last, the rest by key.
@@ -259,7 +429,8 @@ func comparePruneOrder(a, b objectKey) int {
 
 // listOwned returns every object labeled as source's, of the kinds a
 // source may declare, except those a controller owns (a pod whose
-// template carries the label is its ReplicaSet's, not Git's).
+// template carries the label is its ReplicaSet's, not Git's) and those
+// being deleted.
 func (c *Controller) listOwned(ctx context.Context, source string) (map[objectKey]store.Object, error) {
 	sel := labels.SelectorFromSet(labels.Set{LabelSource: source})
 	out := map[objectKey]store.Object{}
@@ -269,7 +440,9 @@ func (c *Controller) listOwned(ctx context.Context, source string) (map[objectKe
 			return nil, err
 		}
 		for _, obj := range objs {
-			if metav1.GetControllerOfNoCopy(metaOf(obj)) != nil {
+			// A terminating object (a pruned Pod stopping) is as good as
+			// gone: not pruned again, not counted by the prune-all guard.
+			if metav1.GetControllerOfNoCopy(metaOf(obj)) != nil || terminating(obj) {
 				continue
 			}
 			out[keyOf(obj)] = obj
@@ -279,14 +452,21 @@ func (c *Controller) listOwned(ctx context.Context, source string) (map[objectKe
 }
 
 // commit writes a plan in one transaction: Namespaces, the other objects,
-// then the prunes. An object that changed since it was planned (a
-// controller wrote its status meanwhile) is decided again on its current
-// state, so nothing a controller wrote is overwritten.
-func (c *Controller) commit(ctx context.Context, source, revision string, res *applyResult, prune map[objectKey]store.Object) error {
+// then what left the source. An object that changed since it was planned
+// (a controller wrote its status meanwhile) is decided again on its
+// current state, so nothing a controller wrote is overwritten. What left
+// the source is read again in the transaction: an object no longer the
+// source's, or gone, is left alone; one annotated berth.io/prune:
+// disabled by now is released rather than deleted; the delete itself is
+// conditioned on the version read. res.pruned and res.kept then say what
+// was done.
+func (c *Controller) commit(ctx context.Context, source, revision string, res *applyResult, leaving map[objectKey]store.Object) error {
 	if !res.changed() {
 		return nil
 	}
-	return c.st.Txn(ctx, func(tx store.Txn) error {
+	var pruned, kept []objectKey
+	err := c.st.Txn(ctx, func(tx store.Txn) error {
+		pruned, kept = nil, nil
 		for i := range res.decisions {
 			dec := &res.decisions[i]
 			if dec.verdict == verdictPinned || dec.verdict == verdictConflict {
@@ -301,7 +481,8 @@ func (c *Controller) commit(ctx context.Context, source, revision string, res *a
 				return err
 			}
 			if !sameVersion(cur, dec.live) {
-				again, err := decide(dec.d, cur, source, revision)
+				h, _ := c.held(source, k)
+				again, err := c.decide(dec.d, cur, source, revision, h)
 				if err != nil {
 					return err
 				}
@@ -321,15 +502,44 @@ func (c *Controller) commit(ctx context.Context, source, revision string, res *a
 				}
 			}
 		}
-		for _, k := range res.pruned {
-			obj := prune[k]
-			err := tx.Delete(k.Kind, k.Namespace, k.Name, store.DeleteOptions{UID: string(metaOf(obj).GetUID())})
+		keys := append(append([]objectKey(nil), res.kept...), res.pruned...)
+		slices.SortStableFunc(keys, comparePruneOrder)
+		for _, k := range keys {
+			cur, err := tx.Get(k.Kind, k.Namespace, k.Name)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			m := metaOf(cur)
+			if m.GetUID() != metaOf(leaving[k]).GetUID() || m.GetLabels()[LabelSource] != source || terminating(cur) {
+				continue // no longer the object planned, or not the source's
+			}
+			if m.GetAnnotations()[AnnotationPrune] == PruneDisabled {
+				if _, err := tx.Update(released(cur)); err != nil {
+					return fmt.Errorf("release %s: %w", k, err)
+				}
+				kept = append(kept, k)
+				continue
+			}
+			rv, err := strconv.ParseInt(m.GetResourceVersion(), 10, 64)
+			if err != nil {
+				return fmt.Errorf("prune %s: resourceVersion %q: %w", k, m.GetResourceVersion(), err)
+			}
+			err = tx.Delete(k.Kind, k.Namespace, k.Name, store.DeleteOptions{UID: string(m.GetUID()), ResourceVersion: rv})
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("prune %s: %w", k, err)
 			}
+			pruned = append(pruned, k)
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	res.pruned, res.kept = pruned, kept
+	return nil
 }
 
 // sameVersion reports whether a and b are the same stored version of an

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/berth-io/berth/reconciler/store"
@@ -116,4 +117,49 @@ func BenchmarkApply1000(b *testing.B) {
 			apply(c, fmt.Sprint("r", rev+1), files)
 		}
 	})
+}
+
+// BenchmarkRefreshStatus1000 measures refreshing the resources[] of a
+// 1,000-object source after one Deployment's status changed (what a
+// rollout does, up to once a second): only that entry is recomputed,
+// and the Source is written because its health moved.
+func BenchmarkRefreshStatus1000(b *testing.B) {
+	src := newFakeSource("bench")
+	ctx := context.Background()
+	clk := clocktesting.NewFakeClock(epoch)
+	st := store.NewMemory(clk)
+	c, err := New(Options{Store: st, Clock: clk, Sources: []sources.Source{src}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := c.ensureResource(ctx, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap := &sources.Snapshot{Source: "bench", Revision: "r1", Files: revision1000("v1")}
+	if _, err := c.applySnapshot(ctx, res, snap, snap, nil); err != nil {
+		b.Fatal(err)
+	}
+	k := objectKey{Kind: "Deployment", Namespace: "bench", Name: "web-1"}
+	n := int32(0)
+	for b.Loop() {
+		b.StopTimer()
+		obj, err := st.Get(ctx, k.Kind, k.Namespace, k.Name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		d := obj.(*appsv1.Deployment)
+		n = 3 - n // available and not, in turn
+		d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: 3, UpdatedReplicas: 3, ReadyReplicas: n, AvailableReplicas: n}
+		if _, err := st.Update(ctx, d); err != nil {
+			b.Fatal(err)
+		}
+		c.mu.Lock()
+		c.state["bench"].dirty = map[objectKey]bool{k: false}
+		c.mu.Unlock()
+		b.StartTimer()
+		if err := c.refreshStatus(ctx, "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -42,6 +42,11 @@ const Name = "gitops"
 // many times a second, the status follows at most once a second.
 const statusInterval = time.Second
 
+// DefaultResyncInterval is how often each source's current revision is
+// applied again in full when nothing else triggered it, as Flux's
+// Kustomization interval: drift the watch missed is put back then.
+const DefaultResyncInterval = 10 * time.Minute
+
 // Options configure a Controller.
 type Options struct {
 	// Store is where objects are applied and Sources kept (required).
@@ -59,6 +64,10 @@ type Options struct {
 	Lock sync.Locker
 	// Sources are the configured sources, for Spec, At and Trigger.
 	Sources []sources.Source
+	// ResyncInterval is how often a source's current revision is applied
+	// again in full (default DefaultResyncInterval; negative: never), on
+	// the Manager's clock.
+	ResyncInterval time.Duration
 }
 
 // Controller applies source revisions. Build it with New, connect it with
@@ -72,6 +81,8 @@ type Controller struct {
 	lock  sync.Locker
 	// kinds are the kinds a source may declare that the store holds.
 	kinds []string
+	// resync is Options.ResyncInterval (0: none).
+	resync time.Duration
 
 	names   []string // configured order
 	sources map[string]sources.Source
@@ -89,8 +100,17 @@ type sourceState struct {
 	// pinned caches the snapshot of spec.pinnedRevision (fetched with At).
 	pinned *sources.Snapshot
 	// conflict: the last attempt hit another source's object; retried
-	// when a labeled object goes away.
+	// when a labeled object goes away or leaves its source.
 	conflict bool
+	// applied is what the last successful apply of this process left on
+	// each object of the source (replaced whole, never changed): drift
+	// checks and sync statuses compare with it rather than with the
+	// objects' own annotations. nil until the first apply after a start.
+	applied map[objectKey]*heldObject
+	// dirty are the objects changed since the last status refresh; true
+	// when their sync status needs computing again (a spec, label or
+	// annotation change, a create or a delete), false for health only.
+	dirty map[objectKey]bool
 }
 
 var _ api.Syncer = (*Controller)(nil)
@@ -106,6 +126,7 @@ func New(opts Options) (*Controller, error) {
 		clock:   opts.Clock,
 		log:     opts.Log,
 		lock:    opts.Lock,
+		resync:  opts.ResyncInterval,
 		sources: map[string]sources.Source{},
 		state:   map[string]*sourceState{},
 	}
@@ -120,6 +141,12 @@ func New(opts Options) (*Controller, error) {
 	}
 	if c.lock == nil {
 		c.lock = &sync.Mutex{}
+	}
+	switch {
+	case c.resync == 0:
+		c.resync = DefaultResyncInterval
+	case c.resync < 0:
+		c.resync = 0
 	}
 	for _, s := range opts.Sources {
 		name := s.Name()
@@ -169,11 +196,13 @@ func (c *Controller) Update(source string, snap sources.Snapshot, err error) {
 	}
 }
 
-// Queue keys: a source, one object's drift check, a source's status.
+// Queue keys: a source, one object's drift check, a source's status, and
+// the Source objects of sources no longer configured.
 const (
 	prefixSource = "source:"
 	prefixObject = "object:"
 	prefixStatus = "status:"
+	keyStale     = "stale-sources"
 )
 
 func sourceKey(name string) string { return prefixSource + name }
@@ -187,7 +216,8 @@ func objectQueueKey(k objectKey) string {
 // holds: a change to an object carrying LabelSource is checked for drift,
 // a deleted one is re-created by its source, and any change refreshes the
 // source's resources[] (debounced). Every source is queued at once, which
-// creates its Source object.
+// creates its Source object, and again every ResyncInterval; so are the
+// Source objects of sources this server no longer has.
 func (c *Controller) Register(m *controller.Manager) {
 	q := m.Register(reconcilerOf{c})
 	c.mu.Lock()
@@ -201,6 +231,8 @@ func (c *Controller) Register(m *controller.Manager) {
 			}
 			if _, ok := c.sources[metaOf(new).GetName()]; ok {
 				q.Add(sourceKey(metaOf(new).GetName()))
+			} else {
+				q.Add(keyStale)
 			}
 		})
 	}
@@ -212,48 +244,79 @@ func (c *Controller) Register(m *controller.Manager) {
 	for _, name := range c.names {
 		q.Add(sourceKey(name))
 	}
+	q.Add(keyStale)
 }
 
-// objectChanged maps a change of a labeled object to queue keys.
+// objectChanged maps a change of an object to queue keys. The sources
+// concerned are the one its label names now, the one it named before,
+// and the one whose last apply left it (a label removed or changed by
+// hand is drift too).
 func (c *Controller) objectChanged(old, new store.Object) {
 	q := c.queue
-	if new == nil {
-		src := metaOf(old).GetLabels()[LabelSource]
-		if src == "" {
-			return
+	obj := new
+	if obj == nil {
+		obj = old
+	}
+	k := keyOf(obj)
+	var srcs []string
+	addSource := func(name string) {
+		if _, ok := c.sources[name]; ok && !slices.Contains(srcs, name) {
+			srcs = append(srcs, name)
 		}
-		if _, ok := c.sources[src]; ok {
-			q.Add(sourceKey(src)) // deleted by hand: re-created (pruned: no-op)
-			q.AddAfter(statusKey(src), statusInterval)
+	}
+	holder, _ := c.holderOf(k)
+	oldSrc, newSrc := "", ""
+	if old != nil {
+		oldSrc = metaOf(old).GetLabels()[LabelSource]
+	}
+	if new != nil {
+		newSrc = metaOf(new).GetLabels()[LabelSource]
+	}
+	addSource(holder)
+	addSource(newSrc)
+	addSource(oldSrc)
+	if len(srcs) == 0 && oldSrc == "" {
+		return
+	}
+	user := new == nil || old == nil || userChange(old, new)
+	c.mu.Lock()
+	for _, name := range srcs {
+		st := c.state[name]
+		if st.dirty == nil {
+			st.dirty = map[objectKey]bool{}
 		}
-		c.mu.Lock()
-		var retry []string
+		st.dirty[k] = st.dirty[k] || user
+	}
+	var retry []string
+	if oldSrc != "" && oldSrc != newSrc {
+		// Gone, released or relabeled: a source that conflicted on it may
+		// take it now.
 		for name, st := range c.state {
 			if st.conflict {
 				retry = append(retry, name)
 			}
 		}
-		c.mu.Unlock()
-		for _, name := range retry {
-			q.Add(sourceKey(name))
+	}
+	c.mu.Unlock()
+	for _, name := range srcs {
+		q.AddAfter(statusKey(name), statusInterval)
+	}
+	for _, name := range retry {
+		q.Add(sourceKey(name))
+	}
+	if new == nil {
+		if _, ok := c.sources[oldSrc]; ok {
+			q.Add(sourceKey(oldSrc)) // deleted by hand: re-created (pruned: no-op)
+		}
+		if holder != "" && holder != oldSrc {
+			q.Add(sourceKey(holder))
 		}
 		return
 	}
-	nm := metaOf(new)
-	src := nm.GetLabels()[LabelSource]
-	if src == "" {
-		return
-	}
-	if _, ok := c.sources[src]; !ok {
-		return
-	}
-	q.AddAfter(statusKey(src), statusInterval)
-	if old != nil && !userChange(old, new) {
+	if !user || len(srcs) == 0 {
 		return // a status write: no drift possible
 	}
-	if nm.GetAnnotations()[AnnotationLastApplied] != "" {
-		q.Add(objectQueueKey(keyOf(new)))
-	}
+	q.Add(objectQueueKey(k))
 }
 
 // userChange reports whether an update may have changed what GitOps
@@ -296,6 +359,8 @@ func (r reconcilerOf) Sync(ctx context.Context, key string) error {
 		return c.checkDrift(ctx, objectKey{Kind: parts[0], Namespace: parts[1], Name: parts[2]})
 	case strings.HasPrefix(key, prefixStatus):
 		return c.refreshStatus(ctx, strings.TrimPrefix(key, prefixStatus))
+	case key == keyStale:
+		return c.markUnconfigured(ctx)
 	}
 	return nil
 }
@@ -330,6 +395,14 @@ func (c *Controller) reconcileSource(ctx context.Context, name string) error {
 	if _, ok := c.sources[name]; !ok {
 		return nil
 	}
+	c.mu.Lock()
+	q := c.queue
+	c.mu.Unlock()
+	if q != nil && c.resync > 0 {
+		// The periodic full apply: the same revision again, which puts
+		// back whatever drift the watch did not catch.
+		q.AddAfter(sourceKey(name), c.resync)
+	}
 	res, err := c.ensureResource(ctx, name)
 	if err != nil {
 		return err
@@ -361,16 +434,31 @@ func (c *Controller) reconcileSource(ctx context.Context, name string) error {
 		latestErr = nil // the pinned revision was fetched on its own
 	}
 	_, err = c.applySnapshot(ctx, res, snap, latest, latestErr)
-	var aerr *applyError
-	if errors.As(err, &aerr) || isValidation(err) {
-		return nil // recorded in the status; a new revision will retry
+	if isStalled(err) {
+		return nil // recorded in the status (Stalled); a new revision will retry
 	}
+	// Anything else (a store error, a merge that failed): the status says
+	// Reconciling, ProgressingWithRetry, and the queue retries with backoff.
 	return err
 }
 
 func isValidation(err error) bool {
 	var v *validationError
 	return errors.As(err, &v)
+}
+
+// stalledError is a failure that only a new revision can fix.
+type stalledError struct{ error }
+
+func (e stalledError) Unwrap() error { return e.error }
+
+// isStalled reports whether err is an attempt that trying again cannot
+// fix (the status says Stalled): a revision that does not decode or
+// validate, would prune everything, or conflicts with another source.
+func isStalled(err error) bool {
+	var aerr *applyError
+	var s stalledError
+	return isValidation(err) || errors.As(err, &s) || (errors.As(err, &aerr) && aerr.reason != ReasonApplyFailed)
 }
 
 // applySnapshot decodes, validates and applies snap to source res and
@@ -394,15 +482,15 @@ func (c *Controller) applySnapshot(ctx context.Context, res *sources.Resource, s
 		}
 		c.setFailed(&status, reason, msg, true)
 		c.rec.Eventf(res, corev1.EventTypeWarning, reason, "%s", msg)
-		return nil, errors.Join(err, c.writeStatus(ctx, res, status))
+		return nil, errors.Join(stalledError{err}, c.writeStatus(ctx, res, status))
 	}
 	for _, w := range objs.warnings {
 		c.log.Warn("gitops: manifest warning", "source", name, "revision", rev, "warning", w.String())
 	}
 
-	result, prune, err := c.plan(ctx, name, rev, res.Spec.AllowPruneAll, objs.objects)
+	result, leaving, err := c.plan(ctx, name, rev, res.Spec.AllowPruneAll, objs.objects)
 	if err == nil {
-		err = c.commit(ctx, name, rev, result, prune)
+		err = c.commit(ctx, name, rev, result, leaving)
 	}
 	c.mu.Lock()
 	var aerr *applyError
@@ -419,13 +507,32 @@ func (c *Controller) applySnapshot(ctx context.Context, res *sources.Resource, s
 		return nil, errors.Join(err, c.writeStatus(ctx, res, status))
 	}
 
+	c.hold(name, result)
 	for _, d := range result.decisions {
-		if d.liftedPin {
-			if d.out != nil {
-				c.rec.Eventf(d.out, corev1.EventTypeNormal, ReasonPinLifted,
-					"Revision %s changes the manifest; the pin is lifted and Git's version applied", shortRevision(rev))
-			}
+		if d.liftedPin && d.out != nil {
+			c.rec.Eventf(d.out, corev1.EventTypeNormal, ReasonPinLifted,
+				"Revision %s changes the spec; the pin is lifted and Git's version applied", shortRevision(rev))
 		}
+		if d.adoptedFrom != "" && d.out != nil {
+			c.rec.Eventf(d.out, corev1.EventTypeWarning, ReasonAdopted,
+				"adopted from source %q, which is no longer configured on this server", d.adoptedFrom)
+		}
+	}
+	for _, k := range result.kept {
+		if obj := leaving[k]; obj != nil {
+			c.rec.Eventf(obj, corev1.EventTypeNormal, ReasonKept,
+				"%s left source %q and is kept (berth.io/prune: disabled): no longer managed by it", k, name)
+		}
+	}
+	for _, nk := range result.nsKept {
+		held := nk.holders
+		more := ""
+		if len(held) > maxHolders {
+			more = fmt.Sprintf(" and %d more", len(held)-maxHolders)
+			held = held[:maxHolders]
+		}
+		c.rec.Eventf(res, corev1.EventTypeWarning, ReasonNamespaceKept,
+			"%s left the source but still holds %s%s; not pruned while it is not empty", nk.key, strings.Join(held, ", "), more)
 	}
 	msg := "Applied revision: " + c.describeRevision(name, rev)
 	if res.Spec.PinnedRevision != "" {
@@ -471,8 +578,34 @@ func (c *Controller) describeRevision(name, rev string) string {
 	return ref + "@sha1:" + rev
 }
 
-// checkDrift puts one labeled object back to its Git version if it
+// hold records what an apply of source left on each of its objects.
+func (c *Controller) hold(source string, r *applyResult) {
+	applied := make(map[objectKey]*heldObject, len(r.decisions))
+	for _, d := range r.decisions {
+		h := &heldObject{d: d.d, last: d.d.lastApplied}
+		switch {
+		case d.out != nil:
+			h.rev = metaOf(d.out).GetAnnotations()[AnnotationRevision]
+		case d.live != nil:
+			ann := metaOf(d.live).GetAnnotations()
+			h.rev = ann[AnnotationRevision]
+			if d.verdict == verdictPinned && ann[AnnotationLastApplied] != "" {
+				h.last = ann[AnnotationLastApplied] // a pinned object keeps its older manifest
+			}
+		}
+		applied[d.d.key] = h
+	}
+	c.mu.Lock()
+	c.state[source].applied = applied
+	c.mu.Unlock()
+}
+
+// checkDrift puts one object of a source back to its Git version if it
 // drifted (a hand edit), leaving what the three-way merge leaves alone.
+// Git's version is the one the source's last apply left (held), not the
+// object's own annotations: removing or editing berth.io/last-applied or
+// the source label with a hand edit is drift too. Only before the first
+// apply after a start are the annotations trusted.
 func (c *Controller) checkDrift(ctx context.Context, k objectKey) error {
 	c.lock.Lock()
 	defer c.lock.Unlock()
@@ -484,15 +617,24 @@ func (c *Controller) checkDrift(ctx context.Context, k objectKey) error {
 		if err != nil {
 			return err
 		}
-		src := metaOf(live).GetLabels()[LabelSource]
-		if _, ok := c.sources[src]; !ok {
-			return nil
+		src, h := c.holderOf(k)
+		var d *desiredObject
+		if h != nil {
+			d = h.d
+		} else {
+			src = metaOf(live).GetLabels()[LabelSource]
+			if _, ok := c.sources[src]; !ok {
+				return nil
+			}
+			if _, applied := c.held(src, k); applied {
+				return nil // not in what the source applied: not its object
+			}
+			var ok bool
+			if d, ok = desiredFromLive(live); !ok {
+				return nil
+			}
 		}
-		d, ok := desiredFromLive(live)
-		if !ok {
-			return nil
-		}
-		dec, err := decide(d, live, src, "")
+		dec, err := c.decide(d, live, src, "", h)
 		if err != nil {
 			return err
 		}

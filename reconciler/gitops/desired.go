@@ -15,12 +15,41 @@ import (
 )
 
 // PinHash is the value of AnnotationPinned for an object whose
-// AnnotationLastApplied is lastApplied: its hex SHA-256. The rollout
-// actions pin with it; the sync lifts the pin once a revision's manifest
-// for the object hashes differently.
+// AnnotationLastApplied is lastApplied: the hex SHA-256 of the manifest's
+// spec, that is every field but metadata and status, as canonical JSON.
+// The rollout actions pin with it (rollout.PinValue calls it); the sync
+// lifts the pin once a revision's manifest for the object hashes
+// differently: a new revision that changes only the object's labels or
+// annotations leaves the pin in place (SPEC.md: the pin ends when a
+// revision "changes that object's spec"). A lastApplied that is not a
+// JSON object is hashed whole.
 func PinHash(lastApplied string) string {
+	m, err := decodeJSONMap([]byte(lastApplied))
+	if err != nil {
+		return legacyPinHash(lastApplied)
+	}
+	delete(m, "metadata")
+	delete(m, "status")
+	canon, err := json.Marshal(m)
+	if err != nil {
+		return legacyPinHash(lastApplied)
+	}
+	sum := sha256.Sum256(canon)
+	return hex.EncodeToString(sum[:])
+}
+
+// legacyPinHash is the pin value of earlier versions: the hash of the
+// whole last-applied manifest. A pin set that way still holds as long as
+// revisions leave the object's manifest as it was.
+func legacyPinHash(lastApplied string) string {
 	sum := sha256.Sum256([]byte(lastApplied))
 	return hex.EncodeToString(sum[:])
+}
+
+// pinHolds reports whether pin, an object's AnnotationPinned, still holds
+// against lastApplied, a revision's manifest for the object.
+func pinHolds(pin, lastApplied string) bool {
+	return pin == PinHash(lastApplied) || pin == legacyPinHash(lastApplied)
 }
 
 // objectKey identifies an object in the store.

@@ -39,11 +39,11 @@ func (c *Controller) Diff(ctx context.Context, source string) ([]api.ObjectDiff,
 		if obj, err := c.st.Get(ctx, sources.Kind, "", name); err == nil {
 			allowPruneAll = obj.(*sources.Resource).Spec.AllowPruneAll
 		}
-		res, prune, err := c.plan(ctx, name, snap.Revision, allowPruneAll, objs.objects)
+		res, leaving, err := c.plan(ctx, name, snap.Revision, allowPruneAll, objs.objects)
 		if err != nil {
 			return nil, fmt.Errorf("source %q revision %s: %w", name, shortRevision(snap.Revision), err)
 		}
-		diffs, err := renderDiffs(res, prune)
+		diffs, err := renderDiffs(res, leaving)
 		if err != nil {
 			return nil, err
 		}
@@ -74,7 +74,7 @@ func (c *Controller) DiffFiles(ctx context.Context, files []sources.File) ([]api
 		if live != nil {
 			source = metaOf(live).GetLabels()[LabelSource]
 		}
-		dec, err := decide(d, live, source, "")
+		dec, err := c.decide(d, live, source, "", nil)
 		if err != nil {
 			return nil, err
 		}

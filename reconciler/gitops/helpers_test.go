@@ -100,8 +100,15 @@ func newEnv(t *testing.T, srcs ...*fakeSource) *env {
 	return newEnvOn(t, st, clk, srcs...)
 }
 
-// newEnvOn builds the control plane on an existing store: a restart.
+// newEnvOn builds the control plane on an existing store: a restart. The
+// periodic full apply is off, so that run ends idle.
 func newEnvOn(t *testing.T, st store.Store, clk *clocktesting.FakeClock, srcs ...*fakeSource) *env {
+	t.Helper()
+	return newEnvResync(t, st, clk, -1, srcs...)
+}
+
+// newEnvResync is newEnvOn with the periodic full apply every resync.
+func newEnvResync(t *testing.T, st store.Store, clk *clocktesting.FakeClock, resync time.Duration, srcs ...*fakeSource) *env {
 	t.Helper()
 	if len(srcs) == 0 {
 		srcs = []*fakeSource{newFakeSource("web")}
@@ -115,7 +122,7 @@ func newEnvOn(t *testing.T, st store.Store, clk *clocktesting.FakeClock, srcs ..
 	for _, s := range srcs {
 		list = append(list, s)
 	}
-	c, err := New(Options{Store: st, Recorder: rec, Clock: clk, Sources: list})
+	c, err := New(Options{Store: st, Recorder: rec, Clock: clk, Sources: list, ResyncInterval: resync})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,3 +242,54 @@ func metav1ObjectMeta(name, ns string, labels map[string]string) metav1.ObjectMe
 }
 
 func storeDeleteOptions() store.DeleteOptions { return store.DeleteOptions{} }
+
+// hookStore is a store whose reads and transactions a test can disturb.
+type hookStore struct {
+	store.Store
+	mu sync.Mutex
+	// get, when it returns an object, answers Get instead of the store.
+	get func(kind, namespace, name string) store.Object
+	// beforeTxn runs once, before the next transaction starts (another
+	// writer getting in between a plan and its commit).
+	beforeTxn func()
+}
+
+func (s *hookStore) Get(ctx context.Context, kind, namespace, name string) (store.Object, error) {
+	s.mu.Lock()
+	h := s.get
+	s.mu.Unlock()
+	if h != nil {
+		if obj := h(kind, namespace, name); obj != nil {
+			return obj, nil
+		}
+	}
+	return s.Store.Get(ctx, kind, namespace, name)
+}
+
+func (s *hookStore) Txn(ctx context.Context, fn func(store.Txn) error) error {
+	s.mu.Lock()
+	h := s.beforeTxn
+	s.beforeTxn = nil
+	s.mu.Unlock()
+	if h != nil {
+		h()
+	}
+	return s.Store.Txn(ctx, fn)
+}
+
+// step moves the clock by d and runs what is then due (run would never
+// end idle with the periodic apply on).
+func (e *env) step(d time.Duration) {
+	e.t.Helper()
+	e.clock.Step(d)
+	for e.mgr.Step(e.ctx) {
+	}
+}
+
+// withAnnotation adds an annotation to a manifest's metadata (one with
+// "  namespace: shop").
+func withAnnotation(manifest, k, v string) string {
+	return strings.Replace(manifest, "  namespace: shop\n", "  namespace: shop\n  annotations:\n    "+k+": "+v+"\n", 1)
+}
+
+func newFakeClock() *clocktesting.FakeClock { return clocktesting.NewFakeClock(epoch) }

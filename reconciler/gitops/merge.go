@@ -98,7 +98,12 @@ func mergeObject(live store.Object, last, desired map[string]any) (store.Object,
 	if err != nil {
 		return nil, err
 	}
-	merged, err := fromMap(merge3(lm, last, deepCopyMap(desired)), live)
+	m3 := merge3(lm, last, deepCopyMap(desired))
+	kind, _ := desired["kind"].(string)
+	for _, path := range retainKeys[kind] {
+		retain(m3, desired, path)
+	}
+	merged, err := fromMap(m3, live)
 	if err != nil {
 		return nil, fmt.Errorf("merging with the live object: %w", err)
 	}
@@ -110,6 +115,46 @@ func mergeObject(live store.Object, last, desired map[string]any) (store.Object,
 	om.SetLabels(mm.GetLabels())
 	om.SetAnnotations(mm.GetAnnotations())
 	return out, nil
+}
+
+// retainKeys are, by kind, the union structs that Kubernetes patches with
+// the retainKeys strategy: a strategy type and the one member that goes
+// with it. Merged key by key, a switch to Recreate would keep the live
+// rollingUpdate (a combination the API server, and berth validate,
+// refuse).
+var retainKeys = map[string][][]string{
+	"Deployment":  {{"spec", "strategy"}},
+	"DaemonSet":   {{"spec", "updateStrategy"}},
+	"StatefulSet": {{"spec", "updateStrategy"}},
+}
+
+// retain applies retainKeys at path: when desired sets the map there,
+// the merged map keeps only the keys desired names (defaulting fills in
+// the rest afterwards).
+func retain(merged, desired map[string]any, path []string) {
+	for _, p := range path[:len(path)-1] {
+		var ok bool
+		if merged, ok = merged[p].(map[string]any); !ok {
+			return
+		}
+		if desired, ok = desired[p].(map[string]any); !ok {
+			return
+		}
+	}
+	leaf := path[len(path)-1]
+	dm, ok := desired[leaf].(map[string]any)
+	if !ok {
+		return
+	}
+	mm, ok := merged[leaf].(map[string]any)
+	if !ok {
+		return
+	}
+	for k := range mm {
+		if _, named := dm[k]; !named {
+			delete(mm, k)
+		}
+	}
 }
 
 // deepCopyMap copies a JSON object, so that merging never shares desired's

@@ -34,7 +34,7 @@ func TestRolloutUnderControllersHasNoDrift(t *testing.T) {
 	}
 	defer cl.Store.Close()
 	src := newFakeSource("web")
-	c, err := New(Options{Store: cl.Store, Recorder: rec, Clock: cl.Clock, Sources: []sources.Source{src}})
+	c, err := New(Options{Store: cl.Store, Recorder: rec, Clock: cl.Clock, Sources: []sources.Source{src}, ResyncInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

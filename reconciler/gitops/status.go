@@ -3,6 +3,8 @@ package gitops
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -55,25 +57,62 @@ func (c *Controller) ensureResource(ctx context.Context, name string) (*sources.
 	}
 }
 
-// writeStatus stores status as res's, only when it changed. A conflict
-// (the spec was edited meanwhile) re-reads and writes the status again.
+// writeStatus stores status as source res's, only when it changed. It
+// writes the status onto the Source as stored, never res's spec: a spec
+// changed in memory (the pin of `berth sync --revision`, before its
+// apply succeeded) is not saved by a status write. A conflict re-reads
+// and writes the status again.
 func (c *Controller) writeStatus(ctx context.Context, res *sources.Resource, status sources.SourceStatus) error {
+	if equality.Semantic.DeepEqual(res.Status, status) {
+		return nil
+	}
 	for {
-		if equality.Semantic.DeepEqual(res.Status, status) {
-			return nil
-		}
-		next := res.DeepCopyObject().(*sources.Resource)
-		next.Status = status
-		_, err := c.st.Update(ctx, next)
-		if !errors.Is(err, store.ErrConflict) {
-			return err
-		}
 		obj, err := c.st.Get(ctx, sources.Kind, "", res.Name)
 		if err != nil {
 			return err
 		}
-		res = obj.(*sources.Resource)
+		cur := obj.(*sources.Resource)
+		if equality.Semantic.DeepEqual(cur.Status, status) {
+			return nil
+		}
+		cur.Status = status
+		_, err = c.st.Update(ctx, cur)
+		if !errors.Is(err, store.ErrConflict) {
+			return err
+		}
 	}
+}
+
+// markUnconfigured marks the Source objects of sources this server no
+// longer has (renamed, removed): not Ready, reason NotConfigured, rather
+// than the Ready=True of their last apply. Their objects stay as they
+// are; a configured source that declares one adopts it.
+func (c *Controller) markUnconfigured(ctx context.Context) error {
+	objs, _, err := c.st.List(ctx, sources.Kind, store.ListOptions{})
+	if err != nil {
+		return err
+	}
+	for _, obj := range objs {
+		res := obj.(*sources.Resource)
+		if _, ok := c.sources[res.Name]; ok {
+			continue
+		}
+		msg := fmt.Sprintf("this server no longer has source %q (no --git or --dir with that --source-name): nothing is applied or pruned; "+
+			"its objects stay as they are, and a configured source that declares one adopts it; "+
+			"remove this Source with DELETE /apis/berth.io/v1/sources/%s", res.Name, res.Name)
+		status := res.DeepCopyObject().(*sources.Resource).Status
+		if cond := meta.FindStatusCondition(status.Conditions, sources.ConditionReady); cond != nil &&
+			cond.Status == metav1.ConditionFalse && cond.Reason == ReasonNotConfigured && cond.Message == msg {
+			continue
+		}
+		c.setCondition(&status, sources.ConditionReady, metav1.ConditionFalse, ReasonNotConfigured, msg)
+		c.setCondition(&status, sources.ConditionStalled, metav1.ConditionTrue, ReasonNotConfigured, msg)
+		meta.RemoveStatusCondition(&status.Conditions, sources.ConditionReconciling)
+		if err := c.writeStatus(ctx, res, status); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
 }
 
 // setSucceeded marks the last attempt good: Ready, neither reconciling
@@ -166,48 +205,94 @@ func pinMessage(obj store.Object) string {
 	return "pinned"
 }
 
-// refreshStatus recomputes a source's resources[] from the store (sync
-// status and health move as controllers and users change objects) and
-// writes it if it changed.
+// refreshStatus brings a source's resources[] up to date with the
+// objects changed since the last refresh (st.dirty): their health, and
+// their sync status when their spec, labels or annotations changed. It
+// runs without the GitOps lock (a concurrent apply's status write makes
+// the Source's resourceVersion conflict, and the refresh starts again on
+// it) and writes the Source only when its status changed.
 func (c *Controller) refreshStatus(ctx context.Context, name string) error {
 	if _, ok := c.sources[name]; !ok {
 		return nil
 	}
-	c.lock.Lock()
-	defer c.lock.Unlock()
-	obj, err := c.st.Get(ctx, sources.Kind, "", name)
-	if errors.Is(err, store.ErrNotFound) {
+	c.mu.Lock()
+	st := c.state[name]
+	dirty := st.dirty
+	st.dirty = nil
+	c.mu.Unlock()
+	if len(dirty) == 0 {
 		return nil
 	}
+	err := c.refreshEntries(ctx, name, dirty)
 	if err != nil {
-		return err
+		c.mu.Lock()
+		if st.dirty == nil {
+			st.dirty = map[objectKey]bool{}
+		}
+		for k, sync := range dirty {
+			st.dirty[k] = st.dirty[k] || sync
+		}
+		c.mu.Unlock()
 	}
-	res := obj.(*sources.Resource)
-	if len(res.Status.Resources) == 0 {
-		return nil
-	}
-	status := res.DeepCopyObject().(*sources.Resource).Status
-	for i := range status.Resources {
-		rs := &status.Resources[i]
-		rs.Message = ""
-		live, err := c.st.Get(ctx, rs.Kind, rs.Namespace, rs.Name)
+	return err
+}
+
+func (c *Controller) refreshEntries(ctx context.Context, name string, dirty map[objectKey]bool) error {
+	for {
+		obj, err := c.st.Get(ctx, sources.Kind, "", name)
 		if errors.Is(err, store.ErrNotFound) {
-			rs.Sync, rs.Health = sources.SyncOutOfSync, sources.HealthMissing
-			continue
+			return nil
 		}
 		if err != nil {
 			return err
 		}
-		rs.Sync = c.syncOf(name, live)
-		if rs.Sync == sources.SyncPinned {
-			rs.Message = pinMessage(live)
+		res := obj.(*sources.Resource)
+		var entries []sources.ResourceStatus // copied on the first change
+		for i, rs := range res.Status.Resources {
+			k := objectKey{Kind: rs.Kind, Namespace: rs.Namespace, Name: rs.Name}
+			sync, ok := dirty[k]
+			if !ok {
+				continue
+			}
+			next := rs
+			next.Message = ""
+			live, err := c.st.Get(ctx, k.Kind, k.Namespace, k.Name)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				next.Sync, next.Health = sources.SyncOutOfSync, sources.HealthMissing
+			case err != nil:
+				return err
+			default:
+				if sync || rs.Health == sources.HealthMissing {
+					next.Sync = c.syncOf(name, live)
+				}
+				if next.Sync == sources.SyncPinned {
+					next.Message = pinMessage(live)
+				}
+				c.fillHealth(&next, live)
+			}
+			if next == rs {
+				continue
+			}
+			if entries == nil {
+				entries = slices.Clone(res.Status.Resources)
+			}
+			entries[i] = next
 		}
-		c.fillHealth(rs, live)
+		if entries == nil {
+			return nil // nothing changed: nothing written
+		}
+		res.Status.Resources = entries
+		_, err = c.st.Update(ctx, res)
+		if !errors.Is(err, store.ErrConflict) {
+			return err
+		}
 	}
-	return c.writeStatus(ctx, res, status)
 }
 
-// syncOf says whether live is as its source's applied revision declares.
+// syncOf says whether live is as its source's applied revision declares
+// (the controller's record of it; before the first apply after a start,
+// the object's own last-applied annotation).
 func (c *Controller) syncOf(source string, live store.Object) string {
 	m := metaOf(live)
 	if m.GetLabels()[LabelSource] != source {
@@ -216,11 +301,20 @@ func (c *Controller) syncOf(source string, live store.Object) string {
 	if m.GetAnnotations()[AnnotationPinned] != "" {
 		return sources.SyncPinned
 	}
-	d, ok := desiredFromLive(live)
-	if !ok {
+	h, applied := c.held(source, keyOf(live))
+	var d *desiredObject
+	switch {
+	case h != nil:
+		d = h.d
+	case applied:
 		return sources.SyncOutOfSync
+	default:
+		var ok bool
+		if d, ok = desiredFromLive(live); !ok {
+			return sources.SyncOutOfSync
+		}
 	}
-	dec, err := decide(d, live, source, "")
+	dec, err := c.decide(d, live, source, "", h)
 	if err != nil || dec.verdict != verdictUnchanged {
 		return sources.SyncOutOfSync
 	}

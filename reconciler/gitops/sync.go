@@ -67,9 +67,12 @@ func (c *Controller) pin(ctx context.Context, name, revision string) error {
 	if err != nil {
 		return err
 	}
+	// The pin is stored only once the revision applied: res's spec is
+	// changed here for the status message alone (writeStatus never
+	// writes a spec), so a refused revision pins nothing.
 	res.Spec.PinnedRevision = snap.Revision
 	if _, err := c.applySnapshot(ctx, res, &snap, latest, nil); err != nil {
-		return fmt.Errorf("source %q: %w", name, err)
+		return fmt.Errorf("source %q: revision %s not applied, nothing pinned: %w", name, shortRevision(snap.Revision), err)
 	}
 	return c.setPin(ctx, name, snap.Revision)
 }

@@ -1,8 +1,6 @@
 package rollout
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,12 +20,12 @@ const (
 const gitopsPrefix = "berth.io/"
 
 // PinValue is the value of gitops.AnnotationPinned for an object whose
-// gitops.AnnotationLastApplied is lastApplied: its hex SHA-256. The sync
-// compares it with the hash of the manifest a new revision declares; a
-// difference means Git changed the object, which lifts the pin.
+// gitops.AnnotationLastApplied is lastApplied: gitops.PinHash, the hash
+// of the manifest's spec, so that the pin and the sync always agree. The
+// sync compares it with the hash of the manifest a new revision declares;
+// a difference means Git changed the object's spec, which lifts the pin.
 func PinValue(lastApplied string) string {
-	sum := sha256.Sum256([]byte(lastApplied))
-	return hex.EncodeToString(sum[:])
+	return gitops.PinHash(lastApplied)
 }
 
 // pin prepares next, the rolled-back copy of live, for the write: the

@@ -881,12 +881,12 @@ func TestScenarioRollback(t *testing.T) {
 		t.Errorf("history:\n%s\nwant:\n%s", got, want)
 	}
 
-	// kubectl refuses to undo a paused Deployment.
+	// Like kubectl, berth refuses to undo a paused Deployment.
 	if _, err := cl.UpdateDeployment(ctx, scNS, scName, func(d *appsv1.Deployment) { d.Spec.Paused = true }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := deployment.Rollback(ctx, cl.Store, scNS, scName, 0); err == nil ||
-		err.Error() != "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again" {
+		err.Error() != rollouts.PausedRollbackMessage {
 		t.Errorf("Rollback of a paused Deployment: %v", err)
 	}
 }
