@@ -24,6 +24,13 @@ const (
 	DefaultDebounce = 100 * time.Millisecond
 	// missingRetry is how often a folder that is gone is looked for.
 	missingRetry = time.Second
+	// DefaultMaxDelay caps the wait after a change: a folder written to
+	// without pause is read at most this long after the first change not
+	// read yet, however often each new change restarts the debounce.
+	DefaultMaxDelay = time.Second
+	// pollInterval is how often a folder is read when it cannot be
+	// watched (no inotify instance, or the watch limit reached).
+	pollInterval = 2 * time.Second
 )
 
 // DirOptions configure a folder source.
@@ -38,6 +45,9 @@ type DirOptions struct {
 	// Debounce is the quiet time after a change before the folder is read
 	// (default DefaultDebounce).
 	Debounce time.Duration
+	// MaxDelay caps the wait after the first change not read yet
+	// (default DefaultMaxDelay).
+	MaxDelay time.Duration
 	// Limits bound a snapshot (zero: the defaults).
 	Limits Limits
 	// Clock paces debouncing and the search for a missing folder
@@ -80,6 +90,9 @@ func NewDir(opts DirOptions) (*Dir, error) {
 	if opts.Debounce <= 0 {
 		opts.Debounce = DefaultDebounce
 	}
+	if opts.MaxDelay <= 0 {
+		opts.MaxDelay = DefaultMaxDelay
+	}
 	if opts.Clock == nil {
 		opts.Clock = clock.RealClock{}
 	}
@@ -92,8 +105,14 @@ func NewDir(opts DirOptions) (*Dir, error) {
 // Name implements Source.
 func (d *Dir) Name() string { return d.opts.Name }
 
-// Spec implements Source.
-func (d *Dir) Spec() SourceSpec { return SourceSpec{Type: TypeDir, URL: d.root} }
+// Spec implements Source: the configured spec (DirOptions.Spec, with
+// AllowPruneAll and whatever else it carries), its URL the folder's
+// absolute path.
+func (d *Dir) Spec() SourceSpec {
+	s := d.opts.Spec
+	s.Type, s.URL = TypeDir, d.root
+	return s
+}
 
 // Trigger implements Source: Run reads the folder at once.
 func (d *Dir) Trigger() {
@@ -121,22 +140,44 @@ func (d *Dir) At(ctx context.Context, revision string) (Snapshot, error) {
 }
 
 // Run implements Source: it reads the folder now and after each burst of
-// changes (once quiet for Debounce) or Trigger. A folder that is gone is
-// an error, looked for again every second.
+// changes to manifests or folders (once quiet for Debounce, at most
+// MaxDelay after the first change) or Trigger. A folder that is gone is
+// an error, looked for again every second. The root's parent is watched
+// too, so that a root that is a symbolic link switched atomically to
+// another folder (current -> r1 replaced by current -> r2) is followed.
+// When the folder cannot be watched (no inotify instance, or the limit of
+// watches reached), Run reports it as an error (the last revision read
+// still applies) and reads the folder every few seconds until it can.
 func (d *Dir) Run(ctx context.Context, update func(Snapshot, error)) {
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
-		update(Snapshot{}, fmt.Errorf("folder source %s: cannot watch %s: %w", d.opts.Name, d.root, err))
-		return
+	var (
+		ws         *watchSet
+		watcherErr error // why there is no watcher
+		events     <-chan fsnotify.Event
+		errs       <-chan error
+	)
+	newWatcher := func() {
+		w, err := newFSWatcher()
+		if err != nil {
+			watcherErr = fmt.Errorf("folder source %s: cannot watch %s (%w); reading it every %s instead", d.opts.Name, d.root, err, pollInterval)
+			return
+		}
+		watcherErr = nil
+		ws = &watchSet{w: w, root: d.root, dirs: map[string]bool{}}
+		events, errs = w.Events, w.Errors
 	}
-	defer w.Close()
-	ws := &watchSet{w: w, root: d.root, dirs: map[string]bool{}}
+	newWatcher()
+	defer func() {
+		if ws != nil {
+			ws.w.Close()
+		}
+	}()
 
 	var (
-		last    string // revision passed last; "" after an error
-		lastErr string
-		timer   clock.Timer
-		fire    <-chan time.Time
+		last        string // revision passed last; "" after an error
+		lastErr     string // error passed last; "" after a snapshot
+		timer       clock.Timer
+		fire        <-chan time.Time
+		firstUnread time.Time // first change not read yet; zero if none
 	)
 	arm := func(after time.Duration) {
 		if timer != nil {
@@ -150,16 +191,29 @@ func (d *Dir) Run(ctx context.Context, update func(Snapshot, error)) {
 			timer.Stop()
 		}
 	}()
+	changed := func() {
+		now := d.clock.Now()
+		if firstUnread.IsZero() {
+			firstUnread = now
+		}
+		arm(max(0, min(d.opts.Debounce, d.opts.MaxDelay-now.Sub(firstUnread))))
+	}
 	readNow := func() {
-		fire = nil
-		werr := ws.sync()
+		fire, firstUnread = nil, time.Time{}
+		if ws == nil {
+			newWatcher() // try again
+		}
+		watchErr := watcherErr
+		if ws != nil {
+			watchErr = ws.sync()
+			if watchErr != nil {
+				watchErr = fmt.Errorf("folder source %s: %w; reading the folder every %s instead", d.opts.Name, watchErr, pollInterval)
+			}
+		}
 		snap, err := d.read()
 		if errors.Is(err, errVanished) {
 			arm(d.opts.Debounce) // caught mid-save: read again once quiet
 			return
-		}
-		if err == nil && werr != nil {
-			err = werr
 		}
 		if err != nil {
 			if err.Error() != lastErr {
@@ -170,11 +224,24 @@ func (d *Dir) Run(ctx context.Context, update func(Snapshot, error)) {
 			arm(missingRetry)
 			return
 		}
-		lastErr = ""
-		if snap.Revision != last {
+		fresh := snap.Revision != last
+		if fresh || (lastErr != "" && watchErr == nil) {
+			// New, or the same after an error: the snapshot clears it.
 			last = snap.Revision
-			d.opts.Log.Debug("folder source: new revision", "source", d.opts.Name, "revision", snap.Revision, "files", len(snap.Files))
+			if fresh {
+				d.opts.Log.Debug("folder source: new revision", "source", d.opts.Name, "revision", snap.Revision, "files", len(snap.Files))
+			}
 			update(snap, nil)
+			lastErr = ""
+		}
+		if watchErr != nil {
+			// The snapshot applies; the status says why changes may be
+			// seen late.
+			if fresh || watchErr.Error() != lastErr {
+				lastErr = watchErr.Error()
+				update(Snapshot{}, watchErr)
+			}
+			arm(pollInterval)
 		}
 	}
 
@@ -187,12 +254,21 @@ func (d *Dir) Run(ctx context.Context, update func(Snapshot, error)) {
 			readNow()
 		case <-fire:
 			readNow()
-		case ev, ok := <-w.Events:
+		case ev, ok := <-events:
 			if !ok {
 				return
 			}
 			if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
 				ws.forget(ev.Name)
+			}
+			if ws.isRoot(ev.Name) {
+				// The root itself (also seen from its parent): replaced,
+				// or a link switched to another folder.
+				changed()
+				continue
+			}
+			if filepath.Dir(ev.Name) == ws.parent {
+				continue // a sibling of the root
 			}
 			if ev.Has(fsnotify.Create) {
 				// Watch a new sub-folder before files land in it; the
@@ -201,32 +277,75 @@ func (d *Dir) Run(ctx context.Context, update func(Snapshot, error)) {
 					ws.sync()
 				}
 			}
-			arm(d.opts.Debounce)
-		case _, ok := <-w.Errors:
+			if ws.relevant(ev) {
+				changed()
+			}
+		case _, ok := <-errs:
 			if !ok {
 				return
 			}
 			// An overflow loses events: read the folder to be sure.
-			arm(d.opts.Debounce)
+			changed()
 		}
 	}
 }
 
-// watchSet keeps an fsnotify watch on every folder of the tree.
+// newFSWatcher and addWatch make the inotify watcher and its watches;
+// tests replace them to fail.
+var (
+	newFSWatcher = fsnotify.NewWatcher
+	addWatch     = (*fsnotify.Watcher).Add
+)
+
+// watchSet keeps an fsnotify watch on every folder of the tree, and on
+// the root's parent.
 type watchSet struct {
 	w      *fsnotify.Watcher
 	root   string
 	rootID fileID
 	dirs   map[string]bool
+	// parent is the root's parent folder, once watched.
+	parent string
+}
+
+// isRoot reports whether an event's path is the root itself.
+func (ws *watchSet) isRoot(name string) bool { return filepath.Clean(name) == ws.root }
+
+// relevant reports whether an event may change a snapshot: one about a
+// manifest, a folder (or a name that was one), or a name gone whose kind
+// cannot be told anymore. Events about other files (a log written to
+// without pause, an editor's swap file) are ignored: they would delay
+// the read of the manifests without end.
+func (ws *watchSet) relevant(ev fsnotify.Event) bool {
+	name := filepath.Base(ev.Name)
+	if IsManifestName(name) || ws.dirs[ev.Name] {
+		return true
+	}
+	if info, err := os.Stat(ev.Name); err == nil {
+		return info.IsDir() // a folder, or a link to one
+	}
+	if _, err := os.Lstat(ev.Name); err == nil {
+		return false // a file, or a dangling link, that is not a manifest
+	}
+	// Gone: it may have been a folder (or a link to one) unless its name
+	// says it was a file.
+	return filepath.Ext(name) == ""
 }
 
 // sync watches the folders of the tree not watched yet, starting again
-// if the root was replaced (deleted and created again).
+// if the root was replaced (deleted and created again, or a link to it
+// switched). It returns why some folders could not be watched (the
+// inotify watch limit, say).
 func (ws *watchSet) sync() error {
+	if parent := filepath.Dir(ws.root); ws.parent == "" && parent != ws.root {
+		if addWatch(ws.w, parent) == nil {
+			ws.parent = parent
+		}
+	}
 	info, err := os.Stat(ws.root)
 	if err != nil {
 		ws.forget(ws.root)
-		return err // reported by the read
+		return nil // reported by the read
 	}
 	if id, ok := idOf(info); ok && id != ws.rootID {
 		for p := range ws.dirs {
@@ -236,7 +355,14 @@ func (ws *watchSet) sync() error {
 		ws.rootID = id
 	}
 	seen := map[string]bool{}
-	filepath.WalkDir(ws.root, func(p string, e fs.DirEntry, err error) error {
+	var failed []string
+	var firstErr error
+	// The trailing separator makes the walk follow a root that is a link.
+	walkRoot := ws.root + string(filepath.Separator)
+	filepath.WalkDir(walkRoot, func(p string, e fs.DirEntry, err error) error {
+		if p == walkRoot {
+			p = ws.root
+		}
 		if err != nil || !e.IsDir() {
 			return nil
 		}
@@ -245,8 +371,13 @@ func (ws *watchSet) sync() error {
 		}
 		seen[p] = true
 		if !ws.dirs[p] {
-			if ws.w.Add(p) == nil {
+			if err := addWatch(ws.w, p); err == nil {
 				ws.dirs[p] = true
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				if firstErr == nil {
+					firstErr = err
+				}
+				failed = append(failed, p)
 			}
 		}
 		return nil
@@ -256,6 +387,9 @@ func (ws *watchSet) sync() error {
 			ws.w.Remove(p)
 			delete(ws.dirs, p)
 		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("cannot watch %d folder(s), first %s: %w (for the inotify watch limit, raise fs.inotify.max_user_watches)", len(failed), failed[0], firstErr)
 	}
 	return nil
 }

@@ -30,7 +30,11 @@ func idOf(info fs.FileInfo) (fileID, bool) {
 	return fileID{uint64(st.Dev), uint64(st.Ino)}, true
 }
 
-// read takes a snapshot of the folder.
+// read takes a snapshot of the folder. Every file and folder is opened
+// through an os.Root at the folder's real path, by its path with the
+// links resolved: a file swapped for a symbolic link (or a folder for a
+// link to another) between the walk and the open cannot lead outside the
+// folder.
 func (d *Dir) read() (Snapshot, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -48,12 +52,21 @@ func (d *Dir) read() (Snapshot, error) {
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("folder source %s: %w", d.opts.Name, err)
 	}
+	root, err := os.OpenRoot(real)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Snapshot{}, errVanished // the root switched under us
+	}
+	if err != nil {
+		return Snapshot{}, fmt.Errorf("folder source %s: %w", d.opts.Name, err)
+	}
+	defer root.Close()
 	r := &dirReader{
+		root: root,
 		real: real,
 		c:    newCollector(d.opts.Limits, "folder"),
 		seen: map[fileID]bool{},
 	}
-	if err := r.dir(d.root, "", info); err != nil {
+	if err := r.dir(".", ""); err != nil {
 		if errors.Is(err, errVanished) {
 			return Snapshot{}, err
 		}
@@ -90,33 +103,60 @@ func folderRevision(files []File) string {
 // *.yaml, *.yml, *.json), following symbolic links only to paths inside
 // the folder.
 type dirReader struct {
-	real string // the folder's real path, links resolved
+	root *os.Root // the folder, opened at real
+	real string   // the folder's real path, links resolved
 	c    *collector
 	seen map[fileID]bool // folders visited, so a link loop ends
 }
 
-func (r *dirReader) dir(full, rel string, info fs.FileInfo) error {
+// openErr turns the failure to open realRel into errVanished when the
+// path is gone or changed kind meanwhile (a file replaced by a link out of
+// the folder, which the root refuses to follow: read again once quiet).
+func (r *dirReader) openErr(realRel, rel string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return errVanished
+	}
+	if info, lerr := os.Lstat(filepath.Join(r.real, realRel)); lerr != nil || info.Mode()&fs.ModeSymlink != 0 {
+		return errVanished
+	}
+	if rel == "" {
+		rel = "."
+	}
+	return fmt.Errorf("%s: %w", rel, err)
+}
+
+// dir reads the folder realRel (relative to the root, no link in it),
+// shown as rel.
+func (r *dirReader) dir(realRel, rel string) error {
+	f, err := r.root.Open(realRel)
+	if err != nil {
+		return r.openErr(realRel, rel, err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("%s: %w", rel, err)
+	}
+	if !info.IsDir() {
+		return errVanished // a folder replaced by a file meanwhile
+	}
 	if id, ok := idOf(info); ok {
 		if r.seen[id] {
 			return nil
 		}
 		r.seen[id] = true
 	}
-	entries, err := os.ReadDir(full)
-	if errors.Is(err, fs.ErrNotExist) {
-		return errVanished
-	}
+	entries, err := f.ReadDir(-1)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", rel, err)
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
 	for _, e := range entries {
-		p := filepath.Join(full, e.Name())
+		p := path.Join(realRel, e.Name())
 		relp := path.Join(rel, e.Name())
 		mode := e.Type()
-		var target fs.FileInfo
 		if mode&fs.ModeSymlink != 0 {
-			resolved, err := filepath.EvalSymlinks(p)
+			resolved, err := filepath.EvalSymlinks(filepath.Join(r.real, filepath.FromSlash(p)))
 			if err != nil {
 				if IsManifestName(e.Name()) {
 					r.c.skip(relp, "a symbolic link to nothing")
@@ -127,22 +167,22 @@ func (r *dirReader) dir(full, rel string, info fs.FileInfo) error {
 				r.c.skip(relp, "a symbolic link to a path outside the folder")
 				continue
 			}
-			if target, err = os.Stat(resolved); err != nil {
+			target, err := os.Stat(resolved)
+			if err != nil {
 				continue
 			}
-			mode = target.Mode().Type()
+			relResolved, err := filepath.Rel(r.real, resolved)
+			if err != nil {
+				continue
+			}
+			p, mode = filepath.ToSlash(relResolved), target.Mode().Type()
 		}
 		switch {
 		case mode.IsDir():
 			if skipDir(e.Name()) {
 				continue
 			}
-			if target == nil {
-				if target, err = e.Info(); err != nil {
-					return errVanished
-				}
-			}
-			if err := r.dir(p, relp, target); err != nil {
+			if err := r.dir(p, relp); err != nil {
 				return err
 			}
 		case mode.IsRegular() && IsManifestName(e.Name()):
@@ -154,18 +194,22 @@ func (r *dirReader) dir(full, rel string, info fs.FileInfo) error {
 	return nil
 }
 
-func (r *dirReader) file(full, rel string) error {
-	f, err := os.Open(full)
-	if errors.Is(err, fs.ErrNotExist) {
-		return errVanished
-	}
+// file reads the file realRel (relative to the root), shown as rel. It is
+// opened without blocking (a FIFO swapped in would hold the read
+// forever) and read only if what was opened is a regular file.
+func (r *dirReader) file(realRel, rel string) error {
+	f, err := r.root.OpenFile(realRel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return fmt.Errorf("%s: %w", rel, err)
+		return r.openErr(realRel, rel, err)
 	}
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("%s: %w", rel, err)
+	}
+	if !info.Mode().IsRegular() {
+		r.c.skip(rel, "not a regular file")
+		return nil
 	}
 	if r.c.tooBig(rel, info.Size()) {
 		return nil

@@ -2,13 +2,17 @@ package sources
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fsnotify/fsnotify"
 )
 
 type update struct {
@@ -269,5 +273,227 @@ func BenchmarkDirChange(b *testing.B) {
 		if u := nextUpdate(b, ch); u.err != nil {
 			b.Fatal(u.err)
 		}
+	}
+}
+
+// A file swapped between the walk and the open, for a link out of the
+// folder or for a FIFO, is never read: the open goes through the folder's
+// os.Root, without following a last link and without blocking.
+func TestDirReadSwappedFile(t *testing.T) {
+	base := t.TempDir()
+	root := filepath.Join(base, "src")
+	writeFile(t, filepath.Join(root, "plain.yaml"), "kind: ConfigMap\n")
+	secret := filepath.Join(base, "outside-secret.txt")
+	writeFile(t, secret, "TOP-SECRET-OUTSIDE\n")
+	if err := os.Symlink(secret, filepath.Join(root, "x.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(root, "fifo.yaml"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rt, err := os.OpenRoot(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	r := &dirReader{root: rt, real: root, c: newCollector(Limits{}, "folder"), seen: map[fileID]bool{}}
+	// What the walk saw as regular files are a link out and a FIFO now.
+	if err := r.file("x.yaml", "x.yaml"); !errors.Is(err, errVanished) {
+		t.Errorf("a file swapped for a link out of the folder: %v, want errVanished", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.file("fifo.yaml", "fifo.yaml") }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("a FIFO: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("reading a FIFO blocks")
+	}
+	files, skipped := r.c.result()
+	if len(files) != 0 || len(skipped) != 1 || !strings.Contains(skipped[0], "fifo.yaml: not a regular file") {
+		t.Errorf("files %v, skipped %q", paths(files), skipped)
+	}
+}
+
+// The race itself: a file flips between a regular file and a link to a
+// secret outside the folder while the folder is read again and again.
+func TestDirReadRaceWithSymlinkSwap(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "src")
+	writeFile(t, filepath.Join(dir, "plain.yaml"), "kind: ConfigMap\n")
+	secret := filepath.Join(base, "outside-secret.txt")
+	writeFile(t, secret, "TOP-SECRET-OUTSIDE\n")
+	d, err := NewDir(DirOptions{Name: "d", Path: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	swapped := make(chan struct{})
+	go func() {
+		defer close(swapped)
+		reg, lnk, tgt := filepath.Join(base, "reg.tmp"), filepath.Join(base, "lnk.tmp"), filepath.Join(dir, "x.yaml")
+		for ctx.Err() == nil {
+			os.WriteFile(reg, []byte("kind: ConfigMap\n"), 0o644)
+			os.Rename(reg, tgt)
+			os.Remove(lnk)
+			os.Symlink(secret, lnk)
+			os.Rename(lnk, tgt)
+		}
+	}()
+	defer func() { <-swapped }()
+	for n := 0; ctx.Err() == nil; n++ {
+		snap, err := d.Latest(ctx)
+		if err != nil {
+			continue
+		}
+		for _, f := range snap.Files {
+			if strings.Contains(string(f.Data), "TOP-SECRET") {
+				t.Fatalf("after %d reads, %s holds the file outside the folder", n, f.Path)
+			}
+		}
+	}
+}
+
+// A folder written to without pause is still read: events about files
+// that are not manifests are ignored, and a stream of manifest changes
+// is read at most MaxDelay after the first.
+func TestDirNotStarvedByWrites(t *testing.T) {
+	for _, tt := range []struct{ name, busy string }{
+		{"log file", "app.log"},
+		{"manifest", "busy.yaml"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			writeFile(t, filepath.Join(root, "cm.yaml"), "a: 1\n")
+			_, ch := runDir(t, DirOptions{Path: root})
+			if u := nextUpdate(t, ch); u.err != nil {
+				t.Fatal(u.err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			defer func() { cancel(); <-done }()
+			go func() {
+				defer close(done)
+				for i := 0; ctx.Err() == nil; i++ {
+					os.WriteFile(filepath.Join(root, tt.busy), []byte(fmt.Sprintf("# %d\n", i)), 0o644)
+					time.Sleep(20 * time.Millisecond) // well within the debounce
+				}
+			}()
+			time.Sleep(100 * time.Millisecond)
+			start := time.Now()
+			writeFile(t, filepath.Join(root, "cm.yaml"), "a: 2\n")
+			for {
+				select {
+				case u := <-ch:
+					if u.err != nil {
+						t.Fatal(u.err)
+					}
+					for _, f := range u.snap.Files {
+						if f.Path == "cm.yaml" && string(f.Data) == "a: 2\n" {
+							if d := time.Since(start); d > 2*time.Second {
+								t.Errorf("the edit was read after %v", d)
+							}
+							return
+						}
+					}
+				case <-time.After(3 * time.Second):
+					t.Fatal("the edit was not read within 3s of constant writes")
+				}
+			}
+		})
+	}
+}
+
+// A root that is a symbolic link switched atomically to another folder
+// (as deploy tools do: current -> r1 replaced by current -> r2) is
+// followed.
+func TestDirRootLinkSwitch(t *testing.T) {
+	base := t.TempDir()
+	writeFile(t, filepath.Join(base, "r1", "cm.yaml"), "r: 1\n")
+	writeFile(t, filepath.Join(base, "r2", "cm.yaml"), "r: 2\n")
+	cur := filepath.Join(base, "current")
+	if err := os.Symlink("r1", cur); err != nil {
+		t.Fatal(err)
+	}
+	_, ch := runDir(t, DirOptions{Path: cur})
+	if u := nextUpdate(t, ch); u.err != nil || u.snap.Revision != revisionOf(map[string]string{"cm.yaml": "r: 1\n"}) {
+		t.Fatalf("first: %+v", u)
+	}
+	tmp := filepath.Join(base, "current.tmp")
+	if err := os.Symlink("r2", tmp); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, cur); err != nil {
+		t.Fatal(err)
+	}
+	u := nextUpdate(t, ch)
+	if u.err != nil || u.snap.Revision != revisionOf(map[string]string{"cm.yaml": "r: 2\n"}) {
+		t.Fatalf("after the switch: %+v", u)
+	}
+	// And r2 is watched now.
+	writeFile(t, filepath.Join(base, "r2", "cm.yaml"), "r: 3\n")
+	if u := nextUpdate(t, ch); u.err != nil || u.snap.Revision != revisionOf(map[string]string{"cm.yaml": "r: 3\n"}) {
+		t.Fatalf("edit in r2: %+v", u)
+	}
+}
+
+// No inotify watcher: the error is reported (the snapshot still
+// applies), the folder is polled, and the watcher made again.
+func TestDirWatcherFails(t *testing.T) {
+	calls := 0
+	newFSWatcher = func() (*fsnotify.Watcher, error) {
+		calls++
+		if calls <= 2 {
+			return nil, errors.New("too many open files")
+		}
+		return fsnotify.NewWatcher()
+	}
+	defer func() { newFSWatcher = fsnotify.NewWatcher }()
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "a.yaml"), "a: 1\n")
+	_, ch := runDir(t, DirOptions{Path: root})
+	want := revisionOf(map[string]string{"a.yaml": "a: 1\n"})
+	if u := nextUpdate(t, ch); u.err != nil || u.snap.Revision != want {
+		t.Fatalf("first: %+v", u)
+	}
+	if u := nextUpdate(t, ch); u.err == nil || !strings.Contains(u.err.Error(), "cannot watch") || !strings.Contains(u.err.Error(), "too many open files") {
+		t.Fatalf("want the watcher's error, got %+v", u)
+	}
+	// Polled, the watcher is made again and the error cleared.
+	if u := nextUpdate(t, ch); u.err != nil || u.snap.Revision != want {
+		t.Fatalf("after the watcher came back: %+v", u)
+	}
+	writeFile(t, filepath.Join(root, "a.yaml"), "a: 2\n")
+	if u := nextUpdate(t, ch); u.err != nil || u.snap.Revision != revisionOf(map[string]string{"a.yaml": "a: 2\n"}) {
+		t.Fatalf("edit once watched: %+v", u)
+	}
+}
+
+// A folder that cannot be watched (the inotify watch limit) is reported,
+// and its changes are picked up by polling.
+func TestDirWatchLimit(t *testing.T) {
+	addWatch = func(w *fsnotify.Watcher, p string) error {
+		if filepath.Base(p) == "deep" {
+			return syscall.ENOSPC
+		}
+		return w.Add(p)
+	}
+	defer func() { addWatch = (*fsnotify.Watcher).Add }()
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "deep", "a.yaml"), "a: 1\n")
+	_, ch := runDir(t, DirOptions{Path: root})
+	if u := nextUpdate(t, ch); u.err != nil {
+		t.Fatal(u.err)
+	}
+	if u := nextUpdate(t, ch); u.err == nil || !strings.Contains(u.err.Error(), "cannot watch 1 folder") || !strings.Contains(u.err.Error(), "max_user_watches") {
+		t.Fatalf("want the watch error, got %+v", u)
+	}
+	writeFile(t, filepath.Join(root, "deep", "a.yaml"), "a: 2\n")
+	want := revisionOf(map[string]string{"deep/a.yaml": "a: 2\n"})
+	if u := nextUpdate(t, ch); u.err != nil || u.snap.Revision != want {
+		t.Fatalf("edit in the unwatched folder: %+v", u)
 	}
 }

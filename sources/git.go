@@ -173,13 +173,14 @@ func NewGit(opts GitOptions) (*Git, error) {
 // Name implements Source.
 func (g *Git) Name() string { return g.opts.Name }
 
-// Spec implements Source. The URL is given without credentials.
+// Spec implements Source: the configured spec (GitOptions.Spec, with
+// AllowPruneAll and whatever else it carries) with the options filled in.
+// The URL is given without credentials.
 func (g *Git) Spec() SourceSpec {
 	o := g.opts
-	s := SourceSpec{
-		Type: TypeGit, URL: RedactURL(o.URL),
-		Branch: o.Branch, Tag: o.Tag, Commit: o.Commit, Path: g.subPath,
-	}
+	s := o.Spec
+	s.Type, s.URL = TypeGit, RedactURL(o.URL)
+	s.Branch, s.Tag, s.Commit, s.Path = o.Branch, o.Tag, o.Commit, g.subPath
 	s.Interval.Duration = o.Interval
 	s.Timeout.Duration = o.Timeout
 	return s
@@ -350,7 +351,7 @@ func (g *Git) remoteError(ctx context.Context, action string, err error) error {
 			g.opts.SSHKeyFile)
 	case errors.Is(err, transport.ErrAuthenticationRequired) && g.remote.hasCredentials:
 		// Servers answer 401 to wrong credentials as to none.
-		hint = "the credentials were refused; check the auth file (or the password in the URL) and that it may read the repository"
+		hint = "the credentials were refused; check the auth file (or the credentials in the URL) and that it may read the repository"
 	case errors.Is(err, transport.ErrAuthenticationRequired):
 		hint = "the server asks for credentials; give a token or user:password in the source's auth file"
 	case errors.Is(err, transport.ErrAuthorizationFailed):
@@ -360,9 +361,30 @@ func (g *Git) remoteError(ctx context.Context, action string, err error) error {
 	default:
 		hint = "check the URL, that the host is reachable and the credentials"
 	}
-	return fmt.Errorf("git source %s: %s %s at %s: %s; %s",
-		g.opts.Name, action, g.refDescription(), url, strings.TrimSpace(g.remote.scrub(err.Error())), hint)
+	return &fetchError{
+		msg: fmt.Sprintf("git source %s: %s %s at %s: %s; %s",
+			g.opts.Name, action, g.refDescription(), url, strings.TrimSpace(g.remote.scrub(err.Error())), hint),
+		cause: err,
+	}
 }
+
+// ErrFetch is in the chain of every error about a failed conversation
+// with a source's remote (unreachable, refused credentials, no answer in
+// time), so that callers can tell the remote's failures from the
+// configuration's: the API answers them 502 Bad Gateway (504 Gateway
+// Timeout when context.DeadlineExceeded is in the chain too).
+var ErrFetch = errors.New("fetching from the source's remote failed")
+
+// fetchError is a failed fetch: its message has the secrets scrubbed,
+// while errors.Is and errors.As still see the cause (context deadlines,
+// go-git's transport errors) and ErrFetch.
+type fetchError struct {
+	msg   string
+	cause error
+}
+
+func (e *fetchError) Error() string   { return e.msg }
+func (e *fetchError) Unwrap() []error { return []error{ErrFetch, e.cause} }
 
 func isHex(s string, n int) bool {
 	if len(s) != n {

@@ -48,6 +48,11 @@ func newRemoteInfo(opts GitOptions) (remoteInfo, error) {
 		ri.secrets = append(ri.secrets, ep.Password)
 		ri.hasCredentials = true
 	}
+	if ep.User != "" && ep.Password == "" && ep.Protocol != "ssh" && len(ep.User) >= minScrubbedSecret {
+		// A bare user over http(s) is usually a token
+		// (https://ghp_...@github.com/...): never show it either.
+		ri.secrets = append(ri.secrets, ep.User)
+	}
 	switch ep.Protocol {
 	case "file":
 		abs, err := filepath.Abs(ep.Path)
@@ -56,12 +61,21 @@ func newRemoteInfo(opts GitOptions) (remoteInfo, error) {
 		}
 		ri.url = abs
 	case "http", "https":
+		if ep.User != "" {
+			// The URL's userinfo is the credentials (a token as the user
+			// name, as GitHub takes it, or user:password). They are
+			// passed as basic auth and kept out of the URL the cache's
+			// configuration stores on disk.
+			ri.auth = &githttp.BasicAuth{Username: ep.User, Password: ep.Password}
+			ri.hasCredentials = true
+			ri.url = stripUserinfo(opts.URL)
+		}
 		if opts.AuthFile != "" {
 			auth, secret, err := readHTTPAuth(opts.AuthFile)
 			if err != nil {
 				return remoteInfo{}, err
 			}
-			ri.auth = auth
+			ri.auth = auth // the auth file wins over the URL's userinfo
 			ri.secrets = append(ri.secrets, secret)
 			ri.hasCredentials = true
 		}
@@ -208,6 +222,12 @@ func portOr22(p int) int {
 	return p
 }
 
+// minScrubbedSecret: a bare URL user shorter than this is taken for a
+// name, not a token, and is not scrubbed from messages as a substring
+// (scrubbing "git" would mangle every message). RedactURL still drops it
+// from http(s) URLs.
+const minScrubbedSecret = 8
+
 // scrub removes secrets from a message.
 func (r remoteInfo) scrub(msg string) string {
 	for _, s := range r.secrets {
@@ -218,8 +238,21 @@ func (r remoteInfo) scrub(msg string) string {
 	return RedactURL(msg)
 }
 
-// RedactURL removes the user:password part of every URL in s
-// ("https://u:p@host/x" → "https://host/x"), for messages and status.
+// stripUserinfo returns rawURL without its userinfo.
+func stripUserinfo(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.User == nil {
+		return RedactURL(rawURL)
+	}
+	u.User = nil
+	return u.String()
+}
+
+// RedactURL removes the userinfo of every URL in s ("https://u:p@host/x"
+// and "https://TOKEN@host/x" → "https://host/x"), for messages and
+// status: a bare user name may well be a token. Only ssh:// URLs keep a
+// user without a password ("ssh://git@host/x"): ssh authenticates with
+// keys, and the user name is part of what to check when one is refused.
 func RedactURL(s string) string {
 	var b strings.Builder
 	for {
@@ -227,6 +260,10 @@ func RedactURL(s string) string {
 		if i < 0 {
 			b.WriteString(s)
 			return b.String()
+		}
+		scheme := s[:i]
+		if j := strings.LastIndexAny(scheme, " \"'\n\t(<=,;"); j >= 0 {
+			scheme = scheme[j+1:]
 		}
 		b.WriteString(s[:i+3])
 		s = s[i+3:]
@@ -236,8 +273,11 @@ func RedactURL(s string) string {
 		if end < 0 {
 			end = len(s)
 		}
-		if at := strings.LastIndexByte(s[:end], '@'); at >= 0 && strings.Contains(s[:at], ":") {
-			s = s[at+1:]
+		if at := strings.LastIndexByte(s[:end], '@'); at >= 0 {
+			isSSH := strings.EqualFold(scheme, "ssh") || strings.EqualFold(scheme, "git+ssh") || strings.EqualFold(scheme, "ssh+git")
+			if !isSSH || strings.Contains(s[:at], ":") {
+				s = s[at+1:]
+			}
 		}
 	}
 }

@@ -2,6 +2,8 @@ package sources
 
 import (
 	"context"
+	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -427,6 +429,10 @@ func TestRedactURL(t *testing.T) {
 		{"https://alice:pw@host/org/r.git", "https://host/org/r.git"},
 		{`Get "https://a:b@h:8080/x?y": refused, see http://u:p@other`, `Get "https://h:8080/x?y": refused, see http://other`},
 		{"ssh://git@host/r.git", "ssh://git@host/r.git"},
+		{"ssh://git:pw@host/r.git", "ssh://host/r.git"},
+		{"https://ghp_SECRETTOKEN@github.com/acme/deploy.git", "https://github.com/acme/deploy.git"},
+		{`fetch "https://ghp_SECRET@github.com/x": 401`, `fetch "https://github.com/x": 401`},
+		{"https://oauth2:glpat-SECRET@gitlab.com/acme/deploy.git", "https://gitlab.com/acme/deploy.git"},
 		{"git@host:org/r.git", "git@host:org/r.git"},
 	}
 	for _, tt := range tests {
@@ -455,7 +461,7 @@ func TestNameFromURL(t *testing.T) {
 }
 
 func TestGitOptionsFromSpec(t *testing.T) {
-	spec := SourceSpec{Type: TypeGit, URL: "https://u:pw@example.com/org/web.git", Branch: "prod", Path: "deploy"}
+	spec := SourceSpec{Type: TypeGit, URL: "https://u:pw@example.com/org/web.git", Branch: "prod", Path: "deploy", AllowPruneAll: true}
 	spec.Interval.Duration = 2 * time.Minute
 	g, err := NewGit(GitOptions{Spec: spec, CacheDir: t.TempDir()})
 	if err != nil {
@@ -463,7 +469,85 @@ func TestGitOptionsFromSpec(t *testing.T) {
 	}
 	got := g.Spec()
 	if got.URL != "https://example.com/org/web.git" || got.Branch != "prod" || got.Path != "deploy" ||
-		got.Interval.Duration != 2*time.Minute || got.Timeout.Duration != DefaultTimeout || g.Name() != "web" {
+		got.Interval.Duration != 2*time.Minute || got.Timeout.Duration != DefaultTimeout || g.Name() != "web" || !got.AllowPruneAll {
 		t.Errorf("spec %+v name %q", got, g.Name())
+	}
+}
+
+// A token given as the URL's user name (https://ghp_TOKEN@github.com/...)
+// is the fetch's credentials, and shows nowhere: not in the spec, not in
+// the cache's configuration, not in errors.
+func TestGitTokenAsURLUser(t *testing.T) {
+	const token = "ghp_t0ken1234567890"
+	repo := gittest.NewRepo(t)
+	sha := repo.Commit(t, map[string]string{"a.yaml": deployYAML}, "one")
+	repo.Push(t)
+	plain := gittest.ServeHTTP(t, repo.Bare, token, "")
+	withToken := strings.Replace(plain, "http://", "http://"+token+"@", 1)
+	cache := filepath.Join(t.TempDir(), "cache")
+
+	g := newTestGit(t, GitOptions{URL: withToken, CacheDir: cache})
+	if got := g.Spec().URL; got != plain {
+		t.Errorf("Spec().URL = %q, want %q", got, plain)
+	}
+	snap, err := g.latest(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.Revision != sha {
+		t.Fatalf("revision %s, want %s", snap.Revision, sha)
+	}
+	cfg, err := os.ReadFile(filepath.Join(cache, "config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(cfg), token) {
+		t.Errorf("the cache's config holds the token:\n%s", cfg)
+	}
+
+	wrong := strings.Replace(plain, "http://", "http://ghp_wr0ngT0ken98765@", 1)
+	_, err = newTestGit(t, GitOptions{URL: wrong}).latest(context.Background())
+	if err == nil {
+		t.Fatal("no error with a wrong token")
+	}
+	if strings.Contains(err.Error(), "wr0ngT0ken") {
+		t.Errorf("error %q leaks the token", err)
+	}
+	if !strings.Contains(err.Error(), "credentials were refused") {
+		t.Errorf("error %q does not say the credentials were refused", err)
+	}
+}
+
+// A failed fetch keeps its cause in the chain (after the secrets are
+// scrubbed from its text), so the API can answer a timeout 504 and any
+// other failure of the remote 502.
+func TestGitFetchErrorKeepsTheCause(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // accept, never answer
+		}
+	}()
+	const token = "ghp_silentT0ken12345"
+	g := newTestGit(t, GitOptions{URL: "http://" + token + "@" + ln.Addr().String() + "/x.git", Timeout: 500 * time.Millisecond})
+	_, err = g.latest(context.Background())
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrFetch) {
+		t.Errorf("errors.Is(DeadlineExceeded, ErrFetch) = %v, %v for %v", errors.Is(err, context.DeadlineExceeded), errors.Is(err, ErrFetch), err)
+	}
+	if err != nil && strings.Contains(err.Error(), token) {
+		t.Errorf("error %q leaks the token", err)
+	}
+
+	_, err = newTestGit(t, GitOptions{URL: "http://127.0.0.1:1/x.git", Timeout: 5 * time.Second}).latest(context.Background())
+	if !errors.Is(err, ErrFetch) || errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("refused connection: %v (ErrFetch %v)", err, errors.Is(err, ErrFetch))
 	}
 }

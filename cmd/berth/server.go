@@ -58,6 +58,7 @@ POST /hooks/<source>, signed with the secret in DATA_DIR/webhook-secret.`,
 	f := cmd.Flags()
 	f.StringVar(&cfg.DataDir, "data-dir", "/var/lib/berth", "the store, PKI, admin.conf and (for the local node) containerd and logs")
 	f.StringVar(&cfg.Listen, "listen", ":6443", "the API's address")
+	f.StringArrayVar(&cfg.TLSSANs, "tls-san", nil, "another name or IP clients reach the server by, for its serving certificate (repeatable; localhost, the hostname and a specific --listen IP are always in it)")
 	f.BoolVar(&cfg.NoLocalNode, "no-local-node", false, "run no agent on this machine")
 	f.StringVar(&cfg.ContainerdSocket, "containerd-socket", "", "use this containerd for the local node instead of starting one")
 	f.StringVar(&cfg.NodeName, "name", "", "the local node's name (default: the hostname)")

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -30,10 +31,13 @@ const (
 
 	caValidity     = 10 * 365 * 24 * time.Hour
 	serverValidity = 365 * 24 * time.Hour
-	// renewBefore: a serving certificate this close to expiry is replaced
-	// at start, so a server restarted now and then never serves an
-	// expired one.
+	// renewBefore: a serving certificate this close to expiry is replaced,
+	// at start and while the server runs (checked at each handshake), so
+	// a server never serves an expired one.
 	renewBefore = 30 * 24 * time.Hour
+	// renewRetry spaces attempts to renew after one failed (a full disk):
+	// the old certificate is served meanwhile.
+	renewRetry = time.Hour
 	// clockSkew backdates NotBefore, so a client whose clock is a little
 	// behind still accepts a fresh certificate.
 	clockSkew = time.Hour
@@ -46,47 +50,116 @@ const (
 // hosts), keys mode 0600. Later starts reuse them; the serving
 // certificate alone is replaced when it is expired or about to be, or
 // lacks one of the names asked for. hosts may be names, IPs or host:port.
+// The configuration's GetCertificate renews the serving certificate while
+// the server runs, once it is within 30 days of expiry.
 func EnsurePKI(dataDir string, hosts []string) (*tls.Config, []byte, error) {
-	return ensurePKI(dataDir, hosts, time.Now())
+	return ensurePKI(dataDir, hosts, time.Now)
 }
 
-func ensurePKI(dataDir string, hosts []string, now time.Time) (*tls.Config, []byte, error) {
+// servingCert is the serving certificate of a running server, renewed
+// when it comes near expiry.
+type servingCert struct {
+	dir   string
+	ca    *x509.Certificate
+	caKey *ecdsa.PrivateKey
+	caPEM []byte
+	dns   []string
+	ips   []net.IP
+	now   func() time.Time
+
+	mu       sync.Mutex
+	cert     *tls.Certificate
+	notAfter time.Time
+	nextTry  time.Time // after a failed renewal
+}
+
+func ensurePKI(dataDir string, hosts []string, now func() time.Time) (*tls.Config, []byte, error) {
 	dir := filepath.Join(dataDir, pkiDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("creating the PKI folder: %w", err)
 	}
-	caCert, caKey, caPEM, err := loadOrCreateCA(dir, now)
+	caCert, caKey, caPEM, err := loadOrCreateCA(dir, now())
 	if err != nil {
 		return nil, nil, err
 	}
 	dns, ips := servingNames(hosts)
-	certPEM, keyPEM, err := loadServingCert(dir, caCert, dns, ips, now)
+	sc := &servingCert{dir: dir, ca: caCert, caKey: caKey, caPEM: caPEM, dns: dns, ips: ips, now: now}
+	certPEM, keyPEM, err := loadServingCert(dir, caCert, dns, ips, now())
 	if err != nil {
 		return nil, nil, err
 	}
 	if certPEM == nil {
-		certPEM, keyPEM, err = createServingCert(caCert, caKey, dns, ips, now)
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := writeFileAtomic(filepath.Join(dir, serverKeyFile), keyPEM, 0o600); err != nil {
-			return nil, nil, err
-		}
-		if err := writeFileAtomic(filepath.Join(dir, serverCertFile), certPEM, 0o644); err != nil {
-			return nil, nil, err
-		}
+		err = sc.renew(now())
+	} else {
+		err = sc.use(certPEM, keyPEM)
 	}
-	// Serve the CA after the leaf: a client pinning the CA by its hash
-	// (a node token) finds it in the handshake.
-	pair, err := tls.X509KeyPair(append(append([]byte{}, certPEM...), caPEM...), keyPEM)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(dir, serverCertFile), err)
+		return nil, nil, err
 	}
 	cfg := &tls.Config{
-		Certificates: []tls.Certificate{pair},
-		MinVersion:   tls.VersionTLS12,
+		// No static Certificates: crypto/tls would serve them to every
+		// client that sends no server name (one dialling an IP).
+		GetCertificate: sc.get,
+		MinVersion:     tls.VersionTLS12,
 	}
 	return cfg, caPEM, nil
+}
+
+// get is tls.Config.GetCertificate: the current certificate, renewed
+// first when it is near expiry. A failed renewal serves the old one.
+func (sc *servingCert) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	now := sc.now()
+	if now.Add(renewBefore).After(sc.notAfter) && !now.Before(sc.nextTry) {
+		if err := sc.renewLocked(now); err != nil {
+			sc.nextTry = now.Add(renewRetry)
+		}
+	}
+	return sc.cert, nil
+}
+
+func (sc *servingCert) renew(now time.Time) error {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	return sc.renewLocked(now)
+}
+
+// renewLocked makes, stores and serves a new serving certificate.
+func (sc *servingCert) renewLocked(now time.Time) error {
+	certPEM, keyPEM, err := createServingCert(sc.ca, sc.caKey, sc.dns, sc.ips, now)
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(sc.dir, serverKeyFile), keyPEM, 0o600); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(sc.dir, serverCertFile), certPEM, 0o644); err != nil {
+		return err
+	}
+	return sc.useLocked(certPEM, keyPEM)
+}
+
+func (sc *servingCert) use(certPEM, keyPEM []byte) error {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	return sc.useLocked(certPEM, keyPEM)
+}
+
+func (sc *servingCert) useLocked(certPEM, keyPEM []byte) error {
+	// Serve the CA after the leaf: a client pinning the CA by its hash
+	// (a node token) finds it in the handshake.
+	pair, err := tls.X509KeyPair(append(append([]byte{}, certPEM...), sc.caPEM...), keyPEM)
+	if err != nil {
+		return fmt.Errorf("%s: %w", filepath.Join(sc.dir, serverCertFile), err)
+	}
+	leaf, err := x509.ParseCertificate(pair.Certificate[0])
+	if err != nil {
+		return err
+	}
+	pair.Leaf = leaf
+	sc.cert, sc.notAfter = &pair, leaf.NotAfter
+	return nil
 }
 
 // loadOrCreateCA reads the CA, or creates it when there is none. A

@@ -2,12 +2,14 @@ package api
 
 import (
 	"bytes"
+	"crypto/tls"
 	"crypto/x509"
 	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -28,7 +30,7 @@ func leaf(t *testing.T, dir string) *x509.Certificate {
 func TestEnsurePKI(t *testing.T) {
 	dir := t.TempDir()
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	cfg, caPEM, err := ensurePKI(dir, []string{"berth.example.com", "10.0.0.5:6443", "0.0.0.0"}, now)
+	cfg, caPEM, err := ensurePKI(dir, []string{"berth.example.com", "10.0.0.5:6443", "0.0.0.0"}, at(now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,8 +59,8 @@ func TestEnsurePKI(t *testing.T) {
 	if slices.ContainsFunc(first.IPAddresses, net.IPv4zero.Equal) {
 		t.Error("0.0.0.0 is a SAN")
 	}
-	if len(cfg.Certificates) != 1 || len(cfg.Certificates[0].Certificate) != 2 {
-		t.Errorf("the served chain should be leaf + CA")
+	if served, err := cfg.GetCertificate(&tls.ClientHelloInfo{}); err != nil || len(served.Certificate) != 2 || len(cfg.Certificates) != 0 {
+		t.Errorf("the served chain should be leaf + CA, from GetCertificate only (%v)", err)
 	}
 	for _, f := range []string{caKeyFile, serverKeyFile, adminTokenFile} {
 		if f == adminTokenFile {
@@ -71,7 +73,7 @@ func TestEnsurePKI(t *testing.T) {
 	}
 
 	// A restart reuses both.
-	_, caPEM2, err := ensurePKI(dir, []string{"berth.example.com"}, now.Add(24*time.Hour))
+	_, caPEM2, err := ensurePKI(dir, []string{"berth.example.com"}, at(now.Add(24*time.Hour)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +82,7 @@ func TestEnsurePKI(t *testing.T) {
 	}
 
 	// A new host: a new serving certificate, same CA.
-	_, caPEM3, err := ensurePKI(dir, []string{"other.example.com"}, now.Add(48*time.Hour))
+	_, caPEM3, err := ensurePKI(dir, []string{"other.example.com"}, at(now.Add(48*time.Hour)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +93,7 @@ func TestEnsurePKI(t *testing.T) {
 
 	// Near expiry: renewed.
 	later := second.NotAfter.Add(-24 * time.Hour)
-	if _, _, err := ensurePKI(dir, nil, later); err != nil {
+	if _, _, err := ensurePKI(dir, nil, at(later)); err != nil {
 		t.Fatal(err)
 	}
 	if third := leaf(t, dir); third.Equal(second) || !third.NotAfter.After(later.Add(300*24*time.Hour)) {
@@ -217,5 +219,44 @@ func TestAdminConfigRoundTrip(t *testing.T) {
 		if err := WriteAdminConfig(filepath.Join(dir, "bad.conf"), bad); err == nil {
 			t.Errorf("WriteAdminConfig(%+v): no error", bad)
 		}
+	}
+}
+
+func at(t time.Time) func() time.Time { return func() time.Time { return t } }
+
+// A running server renews its serving certificate when it comes within
+// renewBefore of expiry: the next handshake gets a new one, also written
+// to disk for the next start.
+func TestServingCertRenewedWhileRunning(t *testing.T) {
+	dir := t.TempDir()
+	var mu sync.Mutex
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	cfg, _, err := ensurePKI(dir, []string{"berth.example.com"}, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := cfg.GetCertificate(&tls.ClientHelloInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(200 * 24 * time.Hour) // still far from expiry
+	mu.Unlock()
+	if again, _ := cfg.GetCertificate(&tls.ClientHelloInfo{}); again != first {
+		t.Error("renewed a certificate far from expiry")
+	}
+	mu.Lock()
+	now = first.Leaf.NotAfter.Add(-10 * 24 * time.Hour)
+	mu.Unlock()
+	renewed, err := cfg.GetCertificate(&tls.ClientHelloInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if renewed == first || !renewed.Leaf.NotAfter.After(first.Leaf.NotAfter) || !slices.Contains(renewed.Leaf.DNSNames, "berth.example.com") {
+		t.Fatalf("not renewed: NotAfter %s, was %s", renewed.Leaf.NotAfter, first.Leaf.NotAfter)
+	}
+	if onDisk := leaf(t, dir); !onDisk.Equal(renewed.Leaf) {
+		t.Error("the renewed certificate was not stored")
 	}
 }

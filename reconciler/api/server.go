@@ -18,6 +18,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/berth-io/berth/reconciler/store"
+	"github.com/berth-io/berth/sources/webhook"
 )
 
 // Body limits: diff files carry a whole source's manifests; everything
@@ -25,9 +26,10 @@ import (
 const (
 	maxDiffBody    = 64 << 20
 	maxRequestBody = 4 << 20
-	// maxHookBody is GitHub's own cap on a webhook payload: the signature
-	// covers the whole body, so a hook needs all of it.
-	maxHookBody = 25 << 20
+	// maxHookBody is GitHub's own cap on a webhook payload (the
+	// receiver's default too): the signature covers the whole body, so a
+	// hook needs all of it.
+	maxHookBody = webhook.DefaultMaxBody
 )
 
 // Timeouts of one connection. Streams (watch, logs -f) have no overall
@@ -39,6 +41,10 @@ const (
 	writeTimeout       = 5 * time.Minute // a sync or a diff may take this long
 	streamWriteTimeout = 30 * time.Second
 	shutdownTimeout    = 5 * time.Second
+	// hookReadTimeout bounds how long an (unauthenticated) webhook
+	// request may take to send its body: a per-request read deadline, as
+	// an http.Server ReadTimeout would cut watches.
+	hookReadTimeout = 30 * time.Second
 )
 
 // Options configure a Server.
@@ -74,8 +80,9 @@ type Server struct {
 	opts    Options
 	res     *resources
 	handler http.Handler
-	// streamTimeout is streamWriteTimeout; tests shorten it.
-	streamTimeout time.Duration
+	// streamTimeout is streamWriteTimeout, hookTimeout hookReadTimeout
+	// and requestTimeout writeTimeout; tests shorten them.
+	streamTimeout, hookTimeout, requestTimeout time.Duration
 }
 
 // NewServer checks opts and builds the server.
@@ -99,7 +106,7 @@ func NewServer(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, res: res, streamTimeout: streamWriteTimeout}
+	s := &Server{opts: opts, res: res, streamTimeout: streamWriteTimeout, hookTimeout: hookReadTimeout, requestTimeout: writeTimeout}
 	s.handler = s.logRequests(http.HandlerFunc(s.route))
 	return s, nil
 }
@@ -181,6 +188,12 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 			writeStatus(w, notFoundPath(path))
 			return
 		}
+		// The hook is read before it is authenticated (its signature
+		// covers the body): bound the time a client may take to send it.
+		// Connection deadlines are wall-clock time; the server resets
+		// the connection's for the next request (left set, it also
+		// bounds the discarding of an unread body).
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.hookTimeout))
 		r.Body = http.MaxBytesReader(w, r.Body, maxHookBody)
 		s.opts.Hooks.ServeHTTP(w, r)
 		return
@@ -346,7 +359,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		// a deadline set here would otherwise stay on a kept-alive
 		// connection; every request sets its own. Connection deadlines
 		// are wall-clock time.
-		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(writeTimeout))
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.requestTimeout))
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		s.opts.Log.Debug("api request", "method", r.Method, "path", r.URL.Path, "query", r.URL.RawQuery,

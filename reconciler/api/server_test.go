@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -21,6 +22,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/berth-io/berth/reconciler/store"
+	"github.com/berth-io/berth/sources/webhook"
 )
 
 const (
@@ -411,4 +413,98 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// A webhook client that sends its headers and then nothing is cut off
+// after the hook read timeout, instead of holding a connection and a
+// goroutine forever.
+func TestSlowHookIsCutOff(t *testing.T) {
+	st := store.NewMemory(clocktesting.NewFakeClock(time.Now()))
+	defer st.Close()
+	hooks := webhook.New(webhook.Options{
+		Secret:  func(n string) ([]byte, bool) { return []byte("s3cret"), n == "web" },
+		Trigger: func(string) bool { return true },
+	})
+	s, err := NewServer(Options{Store: st, AdminToken: testAdmin, Hooks: hooks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.hookTimeout = 200 * time.Millisecond
+	hs := httptest.NewServer(s.Handler())
+	defer hs.Close()
+
+	conn, err := net.Dial("tcp", hs.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /hooks/web HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n")
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	data, err := io.ReadAll(conn)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("got %q; the connection of a hook that sends no body is still open after %v", data, time.Since(start))
+	}
+}
+
+// A quiet watch outlives both the request's write deadline and the
+// stream's per-write one, over HTTP/2 (where a stream's write deadline
+// fires even when nothing is written) as over HTTP/1.
+func TestIdleWatchSurvivesDeadlines(t *testing.T) {
+	for _, h2 := range []bool{false, true} {
+		t.Run(map[bool]string{false: "HTTP/1.1", true: "HTTP/2"}[h2], func(t *testing.T) {
+			st := store.NewMemory(clocktesting.NewFakeClock(time.Now()))
+			defer st.Close()
+			s, err := NewServer(Options{Store: st, AdminToken: testAdmin})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.requestTimeout = 200 * time.Millisecond
+			s.streamTimeout = 200 * time.Millisecond
+			hs := httptest.NewUnstartedServer(s.Handler())
+			hs.EnableHTTP2 = h2
+			if h2 {
+				hs.StartTLS()
+			} else {
+				hs.Start()
+			}
+			defer hs.Close()
+
+			ctx := context.Background()
+			_, rv, err := st.List(ctx, "ConfigMap", store.ListOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/configmaps?watch=true&resourceVersion=%d", hs.URL, rv), nil)
+			req.Header.Set("Authorization", "Bearer "+testAdmin)
+			resp, err := hs.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if h2 != (resp.ProtoMajor == 2) {
+				t.Fatalf("protocol %s", resp.Proto)
+			}
+			lines := make(chan string, 10)
+			go func() {
+				defer close(lines)
+				sc := bufio.NewScanner(resp.Body)
+				for sc.Scan() {
+					lines <- sc.Text()
+				}
+			}()
+			time.Sleep(time.Second) // quiet for 5 deadlines
+			if _, err := st.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "late"}}); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case l, ok := <-lines:
+				if !ok || !strings.Contains(l, `"ADDED"`) || !strings.Contains(l, `"late"`) {
+					t.Fatalf("got %q (open %v), want the ADDED event", l, ok)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("no event within 5s")
+			}
+		})
+	}
 }

@@ -9,13 +9,16 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/berth-io/berth/reconciler/store"
+	"github.com/berth-io/berth/sources"
 )
 
 // Backends choose the HTTP status of their errors by wrapping the store's
 // sentinels: store.ErrNotFound (404), store.ErrAlreadyExists and
 // store.ErrConflict (409), store.ErrInvalid (422: a manifest that does
-// not validate, with its file:line findings in the message). Any other
-// error is a 400 carrying the error's text verbatim.
+// not validate, with its file:line findings in the message). A failed
+// fetch from a source's remote (sources.ErrFetch) is 502, one that ran
+// out of time (context.DeadlineExceeded) 504. Any other error is a 400
+// carrying the error's text verbatim.
 
 // newStatus builds a failure Status as the Kubernetes API server sends it.
 func newStatus(code int32, reason metav1.StatusReason, message string) *metav1.Status {
@@ -101,7 +104,14 @@ func backendStatus(err error) *metav1.Status {
 		return newStatus(http.StatusConflict, metav1.StatusReasonConflict, msg)
 	case errors.Is(err, store.ErrInvalid):
 		return newStatus(http.StatusUnprocessableEntity, metav1.StatusReasonInvalid, msg)
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, store.ErrClosed):
+	case errors.Is(err, context.DeadlineExceeded):
+		// A Git remote that did not answer in time (or the request's own
+		// deadline).
+		return newStatus(http.StatusGatewayTimeout, metav1.StatusReasonTimeout, msg)
+	case errors.Is(err, sources.ErrFetch):
+		// The source's remote failed: the server is a gateway to it.
+		return newStatus(http.StatusBadGateway, "BadGateway", msg)
+	case errors.Is(err, context.Canceled), errors.Is(err, store.ErrClosed):
 		return internalStatus(err)
 	}
 	return newStatus(http.StatusBadRequest, metav1.StatusReasonBadRequest, msg)

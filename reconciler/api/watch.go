@@ -15,21 +15,30 @@ import (
 
 // streamWriter writes a stream's chunks, each with its own write deadline
 // and flushed at once, so a client that stops reading is dropped after
-// streamWriteTimeout rather than holding the handler forever.
+// streamWriteTimeout rather than holding the handler forever. Between
+// writes no deadline is set: over HTTP/2 a stream's write deadline fires
+// even when nothing is being written, so a deadline left in place would
+// end a quiet watch (or `logs -f`).
 type streamWriter struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
 	timeout time.Duration
 }
 
+// newStreamWriter starts a stream: the request's own write deadline (set
+// by logRequests) is lifted, as a stream may stay quiet for longer.
 func (s *Server) newStreamWriter(w http.ResponseWriter) *streamWriter {
-	return &streamWriter{w: w, rc: http.NewResponseController(w), timeout: s.streamTimeout}
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{})
+	return &streamWriter{w: w, rc: rc, timeout: s.streamTimeout}
 }
 
-// Write implements io.Writer.
+// Write implements io.Writer: deadline, write, flush, no deadline.
 func (sw *streamWriter) Write(p []byte) (int, error) {
-	// Deadlines are the connection's, so they are wall-clock time.
+	// Deadlines are the connection's (or stream's), so they are
+	// wall-clock time.
 	_ = sw.rc.SetWriteDeadline(time.Now().Add(sw.timeout))
+	defer sw.rc.SetWriteDeadline(time.Time{})
 	n, err := sw.w.Write(p)
 	if err != nil {
 		return n, err
@@ -102,25 +111,21 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, res *resourc
 		return
 	}
 	w.WriteHeader(http.StatusOK)
-	if err := sw.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+	if _, err := sw.Write(nil); err != nil {
 		return
 	}
 
-	// seen holds the objects the client knows as selected, so an object
-	// that leaves the selection is sent as DELETED and one that enters it
-	// as ADDED, as Kubernetes' watch cache does.
-	seen := map[string]bool{}
 	for _, o := range initial {
 		if !f.matches(res.kind, o) {
 			continue
 		}
-		seen[objectKey(o)] = true
 		setTypeMeta(o, res)
 		if !s.sendEvent(sw, string(store.Added), o) {
 			return
 		}
 	}
 	narrowed := !f.labels.Empty() || (f.fields != nil && !f.fields.Empty()) || f.namespace != ""
+	matches := func(o store.Object) bool { return f.matches(res.kind, o) }
 	for {
 		select {
 		case <-ctx.Done():
@@ -134,50 +139,48 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, res *resourc
 				}
 				return
 			}
-			typ, send := classify(ev, f.matches(res.kind, ev.Object), seen, narrowed)
+			typ, obj, send := classify(ev, matches, narrowed)
 			if !send {
 				continue
 			}
-			setTypeMeta(ev.Object, res)
-			if !s.sendEvent(sw, string(typ), ev.Object) {
+			setTypeMeta(obj, res)
+			if !s.sendEvent(sw, string(typ), obj) {
 				return
 			}
 		}
 	}
 }
 
-// classify decides what a watcher with a selector sees of ev.
-func classify(ev store.Event, match bool, seen map[string]bool, narrowed bool) (store.EventType, bool) {
+// classify decides what a watcher with a selector sees of ev, as
+// Kubernetes' watch cache does, from whether the object matched before
+// the change (ev.PrevObject) and after it: matched before, not now →
+// DELETED (with the previous object at the event's resourceVersion); not
+// before, now → ADDED; both → MODIFIED; neither → nothing. This holds
+// whatever resourceVersion the watch started from.
+func classify(ev store.Event, matches func(store.Object) bool, narrowed bool) (store.EventType, store.Object, bool) {
 	if !narrowed {
-		return ev.Type, true
+		return ev.Type, ev.Object, true
 	}
-	key := objectKey(ev.Object)
-	was := seen[key]
+	switch ev.Type {
+	case store.Added, store.Deleted:
+		return ev.Type, ev.Object, matches(ev.Object)
+	}
+	now := matches(ev.Object)
+	before := now // without the previous object, assume no move
+	if ev.PrevObject != nil {
+		before = matches(ev.PrevObject)
+	}
 	switch {
-	case ev.Type == store.Deleted:
-		delete(seen, key)
-		return store.Deleted, was || match
-	case match:
-		seen[key] = true
-		if ev.Type == store.Modified && !was {
-			// Unknown before: entering the selection, or an object the
-			// client saw before this watch began. Kubernetes, knowing
-			// the previous object, would say ADDED for the first and
-			// MODIFIED for the second; MODIFIED is safe for both
-			// (informers treat it as an upsert).
-			return store.Modified, true
-		}
-		return ev.Type, true
-	case was:
-		delete(seen, key)
-		return store.Deleted, true
+	case before && now:
+		return store.Modified, ev.Object, true
+	case now:
+		return store.Added, ev.Object, true
+	case before:
+		prev := ev.PrevObject.DeepCopyObject()
+		prev.(metav1.Object).SetResourceVersion(strconv.FormatInt(ev.ResourceVersion, 10))
+		return store.Deleted, prev, true
 	}
-	return "", false
-}
-
-func objectKey(obj store.Object) string {
-	m := obj.(metav1.Object)
-	return m.GetNamespace() + "/" + m.GetName()
+	return "", nil, false
 }
 
 // sendEvent writes one watch event line; false when the client is gone.

@@ -45,6 +45,10 @@ type Config struct {
 	DataDir string
 	// Listen is the API's address (default ":6443").
 	Listen string
+	// TLSSANs are extra names (DNS names or IPs) for the serving
+	// certificate, for clients that reach the server by a name other than
+	// localhost, the hostname or a specific listen address (--tls-san).
+	TLSSANs []string
 	// Sources are the Git repositories and folders to apply.
 	Sources []SourceConfig
 	// NoLocalNode runs the control plane only.
@@ -105,7 +109,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer ln.Close()
 	url := "https://" + clientAddr(ln.Addr())
-	tlsCfg, caPEM, err := api.EnsurePKI(cfg.DataDir, listenHosts(ln.Addr()))
+	tlsCfg, caPEM, err := api.EnsurePKI(cfg.DataDir, append(listenHosts(ln.Addr()), cfg.TLSSANs...))
 	if err != nil {
 		return err
 	}

@@ -3,11 +3,15 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -316,5 +320,71 @@ func TestConcurrentSyncAndUndo(t *testing.T) {
 		if img, pinned := image(); img != "hello:v2" || pinned {
 			t.Fatalf("round %d: after resume and sync: image %s, pinned %v; want Git's v2", round, img, pinned)
 		}
+	}
+}
+
+// TestAllowPruneAll: a source started with --allow-prune-all true may
+// apply a revision that deletes every object it made.
+func TestAllowPruneAll(t *testing.T) {
+	dir := t.TempDir()
+	cm := filepath.Join(dir, "cm.yaml")
+	if err := os.WriteFile(cm, []byte(configMap(1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, SourceConfig{Name: "folder", Spec: sources.SourceSpec{Type: sources.TypeDir, URL: dir, AllowPruneAll: true}})
+	waitAnyApplied(t, s, "folder")
+	ctx := context.Background()
+	if _, err := s.client.Get(ctx, "ConfigMap", "default", "settings"); err != nil {
+		t.Fatal(err)
+	}
+	obj, err := s.client.Get(ctx, sources.Kind, "", "folder")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !obj.(*sources.Resource).Spec.AllowPruneAll {
+		t.Errorf("the source's spec lost allowPruneAll: %+v", obj.(*sources.Resource).Spec)
+	}
+	if err := os.Remove(cm); err != nil {
+		t.Fatal(err)
+	}
+	const emptyFolder = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" // SHA-256 of nothing
+	s.applied(t, "folder", emptyFolder, 10*time.Second)
+	if _, err := s.client.Get(ctx, "ConfigMap", "default", "settings"); err == nil {
+		t.Error("the ConfigMap was not pruned")
+	}
+}
+
+// --tls-san names go into the serving certificate.
+func TestTLSSANs(t *testing.T) {
+	dataDir := t.TempDir()
+	started := make(chan string, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Config{DataDir: dataDir, Listen: "127.0.0.1:0", NoLocalNode: true, TLSSANs: []string{"berth.example.com", "192.0.2.7"},
+			Log: slog.New(slog.DiscardHandler), Started: func(url string) { started <- url }})
+	}()
+	select {
+	case <-started:
+	case err := <-done:
+		t.Fatal(err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("server did not start")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dataDir, "pki", "server.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(data)
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(cert.DNSNames, "berth.example.com") || !slices.ContainsFunc(cert.IPAddresses, net.ParseIP("192.0.2.7").Equal) {
+		t.Errorf("SANs %v %v lack the --tls-san names", cert.DNSNames, cert.IPAddresses)
 	}
 }

@@ -43,6 +43,7 @@ func testConformance(t *testing.T, open opener) {
 		{"WatchNoGaps", testWatchNoGaps},
 		{"WatchByKind", testWatchByKind},
 		{"WatchReplay", testWatchReplay},
+		{"WatchPrevObject", testWatchPrevObject},
 		{"WatchExpired", testWatchExpired},
 		{"WatchClosing", testWatchClosing},
 		{"WatchOverflow", testWatchOverflow},
@@ -826,4 +827,68 @@ func testClosed(t *testing.T, open opener) {
 	wantErr(t, err, store.ErrClosed, "")
 	_, err = s.Watch(ctx, "", 0)
 	wantErr(t, err, store.ErrClosed, "")
+}
+
+// testWatchPrevObject: a Modified event carries the object as it was
+// before the change (live and replayed, each in a transaction that
+// changes it twice too); Added and Deleted carry none.
+func testWatchPrevObject(t *testing.T, open opener) {
+	ctx := context.Background()
+	s := open(t, newClock(), store.Options{})
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	live, err := s.Watch(ctx, "Pod", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := mustCreate(t, s, pod("default", "a", map[string]string{"app": "web"}))
+	p.Labels["app"] = "api"
+	p = mustUpdate(t, s, p)
+	err = s.Txn(ctx, func(tx store.Txn) error {
+		obj, err := tx.Get("Pod", "default", "a")
+		if err != nil {
+			return err
+		}
+		q := obj.(*corev1.Pod)
+		q.Labels["app"] = "db"
+		obj, err = tx.Update(q)
+		if err != nil {
+			return err
+		}
+		q = obj.(*corev1.Pod)
+		q.Labels["app"] = "cache"
+		_, err = tx.Update(q)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, "Pod", "default", "a", store.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	replay, err := s.Watch(ctx, "Pod", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type step struct {
+		typ       store.EventType
+		app, prev string
+	}
+	want := []step{{store.Added, "web", ""}, {store.Modified, "api", "web"}, {store.Modified, "db", "api"}, {store.Modified, "cache", "db"}, {store.Deleted, "cache", ""}}
+	for name, ch := range map[string]<-chan store.Event{"live": live, "replayed": replay} {
+		var got []step
+		for _, ev := range receive(ch) {
+			st := step{typ: ev.Type, app: metaOf(ev.Object).GetLabels()["app"]}
+			if ev.PrevObject != nil {
+				st.prev = metaOf(ev.PrevObject).GetLabels()["app"]
+				if prv, cur := rvOf(t, ev.PrevObject), rvOf(t, ev.Object); prv >= cur {
+					t.Errorf("%s: previous object at version %d, the event's at %d", name, prv, cur)
+				}
+			}
+			got = append(got, st)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: events %+v, want %+v", name, got, want)
+		}
+	}
 }

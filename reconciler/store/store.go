@@ -130,8 +130,14 @@ const (
 // as it was last stored, and ResourceVersion is the version of the delete
 // (as in Kubernetes, the object's metadata.resourceVersion is the delete's
 // too).
+//
+// For Modified, PrevObject is the object as it was stored before the
+// change (nil for Added and Deleted), so that a watcher with a selector
+// can tell, as Kubernetes' watch cache does, an object entering the
+// selection (ADDED) or leaving it (DELETED) from one changing within it.
 type Event struct {
 	Type            EventType
 	Object          Object
+	PrevObject      Object
 	ResourceVersion int64
 }

@@ -268,12 +268,16 @@ func (e *engine) apply(changes []change, rv int64) {
 	for _, c := range changes {
 		kind := c.kind.gvk.Kind
 		ix := e.index(kind)
+		var prev Object
+		if c.typ == Modified {
+			prev = ix.objs[c.key] // stored objects are never mutated: shared safely
+		}
 		if c.typ == Deleted {
 			ix.remove(c.key)
 		} else {
 			ix.put(c.key, c.obj)
 		}
-		ev := Event{Type: c.typ, Object: c.obj, ResourceVersion: c.rv}
+		ev := Event{Type: c.typ, Object: c.obj, PrevObject: prev, ResourceVersion: c.rv}
 		e.log.add(kind, ev)
 		e.watchers.dispatch(kind, ev)
 	}

@@ -68,6 +68,9 @@ func (ws *watchers) closeAll() {
 
 func copyEvent(ev Event) Event {
 	ev.Object = ev.Object.DeepCopyObject()
+	if ev.PrevObject != nil {
+		ev.PrevObject = ev.PrevObject.DeepCopyObject()
+	}
 	return ev
 }
 

@@ -16,9 +16,12 @@ import (
 	"strings"
 )
 
-// DefaultMaxBody bounds a request's body (GitHub's push payloads stay
-// far below it).
-const DefaultMaxBody = 1 << 20
+// DefaultMaxBody bounds a request's body: GitHub's own cap on a webhook
+// payload (25 MB; a push of many commits can exceed a few MiB). The
+// signature covers the whole body, so a smaller limit would refuse real
+// pushes; the API server applies the same limit, and bounds the time a
+// client may take to send it.
+const DefaultMaxBody = 25 << 20
 
 // PathPrefix is where the receiver is mounted; the source's name follows.
 const PathPrefix = "/hooks/"
@@ -27,7 +30,9 @@ const PathPrefix = "/hooks/"
 type Options struct {
 	// Secret returns a source's webhook secret, and false for an unknown
 	// source. A source without a secret (empty) accepts no hook: an
-	// unsigned trigger would let anyone make the server fetch.
+	// unsigned trigger would let anyone make the server fetch. For an
+	// unknown source it may still return the secret every source shares:
+	// a request signed with it is told 404, any other 401.
 	Secret func(source string) ([]byte, bool)
 	// Trigger asks the source for an immediate fetch; false if the source
 	// is gone.
@@ -68,24 +73,28 @@ func (h *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusNotFound, response{Message: "no such hook; POST to " + PathPrefix + "<source>"})
 		return
 	}
-	secret, ok := h.opts.Secret(name)
-	if !ok {
-		reply(w, http.StatusNotFound, response{Source: name, Message: "no such source"})
-		return
-	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			reply(w, http.StatusRequestEntityTooLarge, response{Source: name, Message: "body too large"})
+			reply(w, http.StatusRequestEntityTooLarge, response{Message: "body too large"})
 			return
 		}
-		reply(w, http.StatusBadRequest, response{Source: name, Message: "cannot read the body"})
+		reply(w, http.StatusBadRequest, response{Message: "cannot read the body"})
 		return
 	}
+	// The signature is checked before the source's existence is told: an
+	// unsigned request learns nothing about which sources there are. (A
+	// server whose sources share one secret, as berth's do, returns it
+	// for an unknown name too.)
+	secret, known := h.opts.Secret(name)
 	if len(secret) == 0 || !verify(r.Header, body, secret) {
 		// Say nothing about which check failed.
-		reply(w, http.StatusUnauthorized, response{Source: name, Message: "missing or bad signature"})
+		reply(w, http.StatusUnauthorized, response{Message: "missing or bad signature"})
+		return
+	}
+	if !known {
+		reply(w, http.StatusNotFound, response{Source: name, Message: "no such source"})
 		return
 	}
 	if r.Header.Get("X-GitHub-Event") == "ping" {

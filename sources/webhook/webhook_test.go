@@ -34,7 +34,10 @@ func TestReceiver(t *testing.T) {
 		{"generic without prefix", "POST", "/hooks/web", map[string]string{"X-Signature-256": good[7:]}, body, 401, false},
 		{"no signature", "POST", "/hooks/web", nil, body, 401, false},
 		{"source without a secret", "POST", "/hooks/open", map[string]string{"X-Gitlab-Token": ""}, body, 401, false},
-		{"unknown source", "POST", "/hooks/nope", map[string]string{"X-Signature-256": good}, body, 404, false},
+		{"unknown source, no secret", "POST", "/hooks/nope", map[string]string{"X-Signature-256": good}, body, 401, false},
+		{"unknown source, shared secret, signed", "POST", "/hooks/shared-nope", map[string]string{"X-Signature-256": good}, body, 404, false},
+		{"unknown source, shared secret, bad signature", "POST", "/hooks/shared-nope", map[string]string{"X-Signature-256": bad}, body, 401, false},
+		{"unknown source, shared secret, unsigned", "POST", "/hooks/shared-nope", nil, body, 401, false},
 		{"no source", "POST", "/hooks/", nil, body, 404, false},
 		{"nested path", "POST", "/hooks/web/x", nil, body, 404, false},
 		{"GET", "GET", "/hooks/web", nil, "", 405, false},
@@ -50,6 +53,8 @@ func TestReceiver(t *testing.T) {
 						return secret, true
 					case "open":
 						return nil, true
+					case "shared-nope":
+						return secret, false
 					}
 					return nil, false
 				},

@@ -167,13 +167,21 @@ func explainTransportError(err error, host string) error {
 	case errors.As(err, &unknownCA):
 		return fmt.Errorf("%w: the server's certificate is not signed by the config's CA (certificate-authority-data); was the server's data dir reset? copy its admin.conf again", err)
 	case errors.As(err, &hostErr):
-		return fmt.Errorf("%w: reach the server by a name its certificate holds, or restart it with that name among its hosts", err)
+		return fmt.Errorf("%w: reach the server by a name its certificate holds, or restart the server with --tls-san %s", err, sanOf(hostErr.Host))
 	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) && opErr.Op == "dial" {
 		return fmt.Errorf("%w: is the berth server running and listening at %s?", err, host)
 	}
 	return err
+}
+
+// sanOf is the --tls-san value for a host as dialled ("[::1]" → "::1").
+func sanOf(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return strings.Trim(host, "[]")
 }
 
 func certSHA256(c *x509.Certificate) string {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/clock"
 
 	"github.com/berth-io/berth/reconciler/api"
 	"github.com/berth-io/berth/reconciler/api/client"
@@ -259,8 +261,8 @@ func TestWatchSelectorMovesObjectsInAndOut(t *testing.T) {
 	}
 	p.Spec.NodeName = "n1" // enters the selection
 	p = mustUpdate(t, ts.Store, p)
-	if ev := next(t, ch); ev.Type != store.Modified || ev.Object.(*corev1.Pod).Spec.NodeName != "n1" {
-		t.Errorf("entering: %s %v", ev.Type, ev.Object)
+	if ev := next(t, ch); ev.Type != store.Added || ev.Object.(*corev1.Pod).Spec.NodeName != "n1" {
+		t.Errorf("entering: %s %v, want ADDED", ev.Type, ev.Object)
 	}
 	p.Labels["x"] = "y" // stays in
 	p = mustUpdate(t, ts.Store, p)
@@ -272,6 +274,38 @@ func TestWatchSelectorMovesObjectsInAndOut(t *testing.T) {
 	p = mustUpdate(t, ts.Store, p)
 	if ev := next(t, ch); ev.Type != store.Deleted {
 		t.Errorf("leaving: %s, want DELETED", ev.Type)
+	}
+}
+
+// A watch with a label selector started from a list's resourceVersion
+// (as an informer's) sees objects leave the selection (DELETED, with the
+// last object that matched) and enter it (ADDED).
+func TestWatchSelectorFromAListVersion(t *testing.T) {
+	ts := startServer(t, store.Options{})
+	c := ts.client(t, ts.Admin)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := mustCreate(t, ts.Store, pod("default", "a", "", map[string]string{"app": "web"})).(*corev1.Pod)
+	objs, rv, err := c.List(ctx, "Pod", "default", "app=web")
+	if err != nil || len(objs) != 1 {
+		t.Fatalf("list: %v, %v", objs, err)
+	}
+	ch, err := c.WatchWithOptions(ctx, "Pod", "default", rv, client.ListOptions{LabelSelector: "app=web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Labels["app"] = "api" // leaves
+	p = mustUpdate(t, ts.Store, p)
+	ev := next(t, ch)
+	if ev.Type != store.Deleted || ev.Object.(*corev1.Pod).Labels["app"] != "web" || ev.Object.(*corev1.Pod).ResourceVersion != p.ResourceVersion {
+		t.Errorf("leaving: %s %v, want DELETED of the last matching object at %s", ev.Type, ev.Object, p.ResourceVersion)
+	}
+	p.Labels["tier"] = "x" // stays out: nothing
+	p = mustUpdate(t, ts.Store, p)
+	p.Labels["app"] = "web" // enters
+	p = mustUpdate(t, ts.Store, p)
+	if ev := next(t, ch); ev.Type != store.Added || ev.Object.(*corev1.Pod).ResourceVersion != p.ResourceVersion {
+		t.Errorf("entering: %s %v, want ADDED", ev.Type, ev.Object)
 	}
 }
 
@@ -565,5 +599,42 @@ func TestFollowEndsWithContext(t *testing.T) {
 	go io.Copy(io.Discard, pr)
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}
+
+// A server reached by a name its certificate lacks: the error says how
+// to add it.
+func TestCertificateNameErrorSaysTLSSAN(t *testing.T) {
+	dir := t.TempDir()
+	tlsCfg, caPEM, err := api.EnsurePKI(dir, nil) // 127.0.0.1, ::1, localhost, the hostname
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, _, err := api.EnsureTokens(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := store.NewMemory(clock.RealClock{})
+	defer st.Close()
+	srv, err := api.NewServer(api.Options{Store: st, AdminToken: admin, TLS: tlsCfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Skipf("no 127.0.0.2: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	defer func() { cancel(); <-done }()
+	c, err := client.New(&client.Config{Server: "https://" + ln.Addr().String(), CAData: caPEM, Token: admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, _, err = c.List(ctx, "ConfigMap", "", "")
+	if err == nil || !strings.Contains(err.Error(), "restart the server with --tls-san 127.0.0.2") {
+		t.Errorf("error %v does not say to restart with --tls-san 127.0.0.2", err)
 	}
 }
