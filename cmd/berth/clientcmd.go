@@ -24,6 +24,7 @@ import (
 type serverClient interface {
 	List(ctx context.Context, kind, namespace, labelSelector string) ([]store.Object, string, error)
 	Get(ctx context.Context, kind, namespace, name string) (store.Object, error)
+	Create(ctx context.Context, obj store.Object) (store.Object, error)
 	Watch(ctx context.Context, kind, namespace, resourceVersion string) (<-chan store.Event, error)
 	RolloutUndo(ctx context.Context, kind, namespace, name string, toRevision int64) (string, error)
 	RolloutPause(ctx context.Context, kind, namespace, name string) (string, error)
@@ -54,7 +55,7 @@ func newClientCommands(connect connectFunc, clk clock.WithTicker) []*cobra.Comma
 	env := &clientEnv{connect: connect, clock: clk}
 	cmds := []*cobra.Command{
 		newGetCommand(env), newDescribeCommand(env), newRolloutCommand(env), newSyncCommand(env),
-		newDiffCommand(env), newLogsCommand(env), newEventsCommand(env),
+		newDiffCommand(env), newLogsCommand(env), newEventsCommand(env), newCreateCommand(env),
 	}
 	for _, c := range cmds {
 		c.PersistentFlags().StringVar(&env.server, "server", "", "the berth server's URL (default: from $BERTH_CONFIG, ~/.config/berth/config or a local server's admin.conf)")
