@@ -17,7 +17,8 @@ import (
 const HealthUnknown = "Unknown"
 
 // Health assesses an object as Argo CD's gitops-engine does (pkg/health),
-// for the kinds berth serves: Deployment, ReplicaSet, Pod, Job and Service.
+// for the kinds berth serves: Deployment, ReplicaSet, DaemonSet, Pod, Job,
+// CronJob (Argo CD's Lua check) and Service.
 // It returns one of the sources.Health* values (or HealthUnknown) and a
 // message, or "" for kinds that have no health (ConfigMap, Secret,
 // Namespace, ...). It is pure: it reads only obj.
@@ -29,8 +30,12 @@ func Health(obj store.Object) (status, message string) {
 		return replicaSetHealth(o)
 	case *corev1.Pod:
 		return podHealth(o)
+	case *appsv1.DaemonSet:
+		return daemonSetHealth(o)
 	case *batchv1.Job:
 		return jobHealth(o)
+	case *batchv1.CronJob:
+		return cronJobHealth(o)
 	case *corev1.Service:
 		return serviceHealth(o)
 	}
@@ -178,6 +183,44 @@ func jobHealth(j *batchv1.Job) (string, string) {
 		return sources.HealthSuspended, msg
 	}
 	return sources.HealthHealthy, msg
+}
+
+// daemonSetHealth follows kubectl rollout status for DaemonSets, as Argo
+// CD's getAppsv1DaemonSetHealth does.
+func daemonSetHealth(ds *appsv1.DaemonSet) (string, string) {
+	if ds.Generation > ds.Status.ObservedGeneration {
+		return sources.HealthProgressing, "Waiting for rollout to finish: observed daemon set generation less than desired generation"
+	}
+	st := ds.Status
+	switch {
+	case ds.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType:
+		return sources.HealthHealthy, fmt.Sprintf("daemon set %d out of %d new pods have been updated", st.UpdatedNumberScheduled, st.DesiredNumberScheduled)
+	case st.UpdatedNumberScheduled < st.DesiredNumberScheduled:
+		return sources.HealthProgressing, fmt.Sprintf("Waiting for daemon set %q rollout to finish: %d out of %d new pods have been updated...", ds.Name, st.UpdatedNumberScheduled, st.DesiredNumberScheduled)
+	case st.NumberAvailable < st.DesiredNumberScheduled:
+		return sources.HealthProgressing, fmt.Sprintf("Waiting for daemon set %q rollout to finish: %d of %d updated pods are available...", ds.Name, st.NumberAvailable, st.DesiredNumberScheduled)
+	}
+	return sources.HealthHealthy, ""
+}
+
+// cronJobHealth is Argo CD's CronJob check (resource_customizations
+// batch/CronJob/health.lua): suspended, or degraded only when its last run
+// is over and did not succeed.
+func cronJobHealth(cj *batchv1.CronJob) (string, string) {
+	st := cj.Status
+	switch {
+	case cj.Spec.Suspend != nil && *cj.Spec.Suspend:
+		return sources.HealthSuspended, "CronJob is Suspended"
+	case st.LastScheduleTime == nil:
+		return sources.HealthHealthy, "CronJob has not been scheduled yet"
+	case st.LastSuccessfulTime == nil:
+		return sources.HealthHealthy, "The CronJob never completed successfully. It may not be healthy"
+	case len(st.Active) > 0:
+		return sources.HealthHealthy, "The job is running. Its last execution may not have been successful"
+	case st.LastSuccessfulTime.Before(st.LastScheduleTime):
+		return sources.HealthDegraded, "CronJob has not completed its last execution successfully"
+	}
+	return sources.HealthHealthy, "CronJob has completed its last execution successfully"
 }
 
 // serviceHealth: a LoadBalancer waits for its ingress; any other Service

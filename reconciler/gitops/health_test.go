@@ -2,6 +2,7 @@ package gitops
 
 import (
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -39,6 +40,19 @@ func TestHealth(t *testing.T) {
 	ready := func(p *corev1.Pod) {
 		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
 	}
+	dset := func(mut func(*appsv1.DaemonSet)) *appsv1.DaemonSet {
+		ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "agent", Generation: 2},
+			Status: appsv1.DaemonSetStatus{ObservedGeneration: 2, DesiredNumberScheduled: 3, UpdatedNumberScheduled: 3, NumberAvailable: 3}}
+		mut(ds)
+		return ds
+	}
+	cron := func(mut func(*batchv1.CronJob)) *batchv1.CronJob {
+		cj := &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Name: "tick"}}
+		mut(cj)
+		return cj
+	}
+	t1 := metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	t2 := metav1.NewTime(t1.Add(time.Minute))
 	tests := []struct {
 		name    string
 		obj     store.Object
@@ -95,6 +109,29 @@ func TestHealth(t *testing.T) {
 		{"service", &corev1.Service{}, sources.HealthHealthy, ""},
 		{"load balancer pending", &corev1.Service{Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer}}, sources.HealthProgressing, ""},
 		{"configmap: no health", &corev1.ConfigMap{}, "", ""},
+		{"daemonset healthy", dset(func(*appsv1.DaemonSet) {}), sources.HealthHealthy, ""},
+		{"daemonset not observed", dset(func(ds *appsv1.DaemonSet) { ds.Generation = 3 }), sources.HealthProgressing,
+			"Waiting for rollout to finish: observed daemon set generation less than desired generation"},
+		{"daemonset updating", dset(func(ds *appsv1.DaemonSet) { ds.Status.UpdatedNumberScheduled = 1 }), sources.HealthProgressing,
+			`Waiting for daemon set "agent" rollout to finish: 1 out of 3 new pods have been updated...`},
+		{"daemonset unavailable", dset(func(ds *appsv1.DaemonSet) { ds.Status.NumberAvailable = 2 }), sources.HealthProgressing,
+			`Waiting for daemon set "agent" rollout to finish: 2 of 3 updated pods are available...`},
+		{"daemonset on delete", dset(func(ds *appsv1.DaemonSet) {
+			ds.Spec.UpdateStrategy.Type = appsv1.OnDeleteDaemonSetStrategyType
+			ds.Status.UpdatedNumberScheduled = 1
+		}), sources.HealthHealthy, "daemon set 1 out of 3 new pods have been updated"},
+		{"cronjob suspended", cron(func(cj *batchv1.CronJob) { cj.Spec.Suspend = ptr.To(true) }), sources.HealthSuspended, "CronJob is Suspended"},
+		{"cronjob never scheduled", cron(func(*batchv1.CronJob) {}), sources.HealthHealthy, "CronJob has not been scheduled yet"},
+		{"cronjob never succeeded", cron(func(cj *batchv1.CronJob) { cj.Status.LastScheduleTime = &t2 }), sources.HealthHealthy,
+			"The CronJob never completed successfully. It may not be healthy"},
+		{"cronjob running", cron(func(cj *batchv1.CronJob) {
+			cj.Status.LastScheduleTime, cj.Status.LastSuccessfulTime = &t2, &t1
+			cj.Status.Active = []corev1.ObjectReference{{Name: "tick-1"}}
+		}), sources.HealthHealthy, "The job is running. Its last execution may not have been successful"},
+		{"cronjob last run failed", cron(func(cj *batchv1.CronJob) { cj.Status.LastScheduleTime, cj.Status.LastSuccessfulTime = &t2, &t1 }),
+			sources.HealthDegraded, "CronJob has not completed its last execution successfully"},
+		{"cronjob last run succeeded", cron(func(cj *batchv1.CronJob) { cj.Status.LastScheduleTime, cj.Status.LastSuccessfulTime = &t1, &t2 }),
+			sources.HealthHealthy, "CronJob has completed its last execution successfully"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
