@@ -44,6 +44,8 @@ func workloadFor(kind string) (*workload, error) {
 	switch kind {
 	case "Deployment":
 		return deploymentWorkload(), nil
+	case "DaemonSet":
+		return daemonSetWorkload(), nil
 	}
 	if _, err := store.New(kind); err != nil {
 		return nil, fmt.Errorf("the server doesn't have a resource type %q", pluralOf(kind))

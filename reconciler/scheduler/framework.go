@@ -96,16 +96,15 @@ type Profile struct {
 }
 
 // DefaultProfile is berth's scheduler: upstream's default plugins that
-// berth has so far, in upstream's order. Node affinity and taints will
-// slot in here (NodeAffinity grows affinity terms; TaintToleration joins
-// after NodeUnschedulable and takes over NodeReady's job once the node
-// lifecycle controller taints nodes).
+// berth has so far, in upstream's order. (TaintToleration takes over
+// NodeReady's job once a node lifecycle controller taints nodes.)
 func DefaultProfile() Profile {
 	fit := NodeResourcesFit{}
 	return Profile{
 		Filters: []FilterPlugin{
 			NodeUnschedulable{},
 			NodeReady{},
+			TaintToleration{},
 			NodeAffinity{},
 			fit,
 		},

@@ -67,28 +67,6 @@ func (NodeReady) Filter(_ *CycleState, pod *PodInfo, node *NodeInfo) []string {
 	return reasonsTaint
 }
 
-// NodeAffinity rejects nodes whose labels don't match the pod's
-// nodeSelector (every key=value, ANDed). Required node affinity will join
-// it here, ANDed, as upstream's plugin of the same name.
-type NodeAffinity struct{}
-
-// Name implements Plugin.
-func (NodeAffinity) Name() string { return "NodeAffinity" }
-
-// Filter implements FilterPlugin.
-func (NodeAffinity) Filter(_ *CycleState, pod *PodInfo, node *NodeInfo) []string {
-	if len(pod.Pod.Spec.NodeSelector) == 0 {
-		return nil
-	}
-	labels := node.Node.Labels
-	for k, v := range pod.Pod.Spec.NodeSelector {
-		if got, ok := labels[k]; !ok || got != v {
-			return reasonsNodeSelector
-		}
-	}
-	return nil
-}
-
 // tolerates reports whether any toleration tolerates the taint
 // key=value:effect (k8s-semantics 7.3, Toleration.ToleratesTaint): the
 // effect empty or equal, the key empty or equal, and Exists or an equal
