@@ -113,3 +113,23 @@ func DeploymentRolloutStatus(d *appsv1.Deployment) (msg string, done bool, err e
 	}
 	return fmt.Sprintf("deployment %q successfully rolled out", d.Name), true, nil
 }
+
+// DaemonSetRolloutStatus is kubectl's DaemonSetStatusViewer: whether ds's
+// rollout is done, and what it waits for. Only RollingUpdate DaemonSets
+// have a rollout to follow. The message has no trailing newline.
+func DaemonSetRolloutStatus(ds *appsv1.DaemonSet) (msg string, done bool, err error) {
+	if ds.Spec.UpdateStrategy.Type != appsv1.RollingUpdateDaemonSetStrategyType {
+		return "", true, fmt.Errorf("rollout status is only available for %s strategy type", appsv1.RollingUpdateDaemonSetStrategyType)
+	}
+	if ds.Generation > ds.Status.ObservedGeneration {
+		return "Waiting for daemon set spec update to be observed...", false, nil
+	}
+	st := ds.Status
+	if st.UpdatedNumberScheduled < st.DesiredNumberScheduled {
+		return fmt.Sprintf("Waiting for daemon set %q rollout to finish: %d out of %d new pods have been updated...", ds.Name, st.UpdatedNumberScheduled, st.DesiredNumberScheduled), false, nil
+	}
+	if st.NumberAvailable < st.DesiredNumberScheduled {
+		return fmt.Sprintf("Waiting for daemon set %q rollout to finish: %d of %d updated pods are available...", ds.Name, st.NumberAvailable, st.DesiredNumberScheduled), false, nil
+	}
+	return fmt.Sprintf("daemon set %q successfully rolled out", ds.Name), true, nil
+}

@@ -305,3 +305,35 @@ func TestDeploymentRolloutStatus(t *testing.T) {
 		})
 	}
 }
+
+func TestDaemonSetRolloutStatus(t *testing.T) {
+	ds := func(gen, observed int64, desired, updated, available int32) *appsv1.DaemonSet {
+		return &appsv1.DaemonSet{
+			ObjectMeta: metav1.ObjectMeta{Name: "agent", Generation: gen},
+			Spec:       appsv1.DaemonSetSpec{UpdateStrategy: appsv1.DaemonSetUpdateStrategy{Type: appsv1.RollingUpdateDaemonSetStrategyType}},
+			Status: appsv1.DaemonSetStatus{ObservedGeneration: observed, DesiredNumberScheduled: desired,
+				UpdatedNumberScheduled: updated, NumberAvailable: available},
+		}
+	}
+	tests := []struct {
+		ds   *appsv1.DaemonSet
+		msg  string
+		done bool
+	}{
+		{ds(2, 1, 3, 3, 3), "Waiting for daemon set spec update to be observed...", false},
+		{ds(2, 2, 3, 1, 1), `Waiting for daemon set "agent" rollout to finish: 1 out of 3 new pods have been updated...`, false},
+		{ds(2, 2, 3, 3, 2), `Waiting for daemon set "agent" rollout to finish: 2 of 3 updated pods are available...`, false},
+		{ds(2, 2, 3, 3, 3), `daemon set "agent" successfully rolled out`, true},
+	}
+	for _, tt := range tests {
+		msg, done, err := DaemonSetRolloutStatus(tt.ds)
+		if err != nil || msg != tt.msg || done != tt.done {
+			t.Errorf("DaemonSetRolloutStatus = %q, %v, %v; want %q, %v", msg, done, err, tt.msg, tt.done)
+		}
+	}
+	onDelete := ds(1, 1, 1, 1, 1)
+	onDelete.Spec.UpdateStrategy.Type = appsv1.OnDeleteDaemonSetStrategyType
+	if _, _, err := DaemonSetRolloutStatus(onDelete); err == nil || err.Error() != "rollout status is only available for RollingUpdate strategy type" {
+		t.Errorf("OnDelete: %v", err)
+	}
+}

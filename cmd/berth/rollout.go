@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/berth-io/berth/reconciler/api/printers"
 	"github.com/berth-io/berth/reconciler/store"
@@ -18,8 +19,8 @@ import (
 func newRolloutCommand(env *clientEnv) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rollout",
-		Short: "Manage the rollout of a deployment: status, history, undo, pause, resume, restart",
-		Long: `Manage the rollout of a deployment, as kubectl rollout does.
+		Short: "Manage the rollout of a deployment or daemon set: status, history, undo, pause, resume, restart",
+		Long: `Manage the rollout of a deployment or daemon set, as kubectl rollout does.
 
 'rollout undo' rolls back to an earlier revision's template and pins the
 object: it stays on that revision, shown as Pinned and out of sync with
@@ -45,10 +46,21 @@ func rolloutTarget(args []string) (printers.Kind, string, error) {
 	if err != nil {
 		return k, name, err
 	}
-	if k.Kind != "Deployment" {
-		return k, name, fmt.Errorf("no rollout for %s: berth rolls out deployments (deploy/NAME)", k.Resource)
+	if k.Kind != "Deployment" && k.Kind != "DaemonSet" {
+		return k, name, fmt.Errorf("no rollout for %s: berth rolls out deployments (deploy/NAME) and daemon sets (ds/NAME)", k.Resource)
 	}
 	return k, name, nil
+}
+
+// rolloutStatusOf is kubectl's status viewer for obj's kind.
+func rolloutStatusOf(obj store.Object) (msg string, done bool, err error) {
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		return rollouts.DeploymentRolloutStatus(o)
+	case *appsv1.DaemonSet:
+		return rollouts.DaemonSetRolloutStatus(o)
+	}
+	return "", false, fmt.Errorf("no rollout status for %T", obj)
 }
 
 func newRolloutStatusCommand(env *clientEnv) *cobra.Command {
@@ -104,8 +116,8 @@ func rolloutStatus(cmd *cobra.Command, env *clientEnv, c serverClient, k printer
 	last := ""
 	// check prints d's status when it changed; done or an error ends the
 	// wait.
-	check := func(d *appsv1.Deployment) (bool, error) {
-		msg, done, err := rollouts.DeploymentRolloutStatus(d)
+	check := func(obj store.Object) (bool, error) {
+		msg, done, err := rolloutStatusOf(obj)
 		if err != nil {
 			return true, fail(cmd, 1, "%v", err)
 		}
@@ -129,14 +141,14 @@ func rolloutStatus(cmd *cobra.Command, env *clientEnv, c serverClient, k printer
 		if err != nil {
 			return serverError(cmd, err, k, name)
 		}
-		d, ok := obj.(*appsv1.Deployment)
+		meta, ok := obj.(metav1.Object)
 		if !ok {
 			return fail(cmd, 1, "the server returned a %T for %s", obj, k.Ref(name))
 		}
-		if stop, err := check(d); stop {
+		if stop, err := check(obj); stop {
 			return err
 		}
-		events, err := c.Watch(ctx, k.Kind, namespace, d.ResourceVersion)
+		events, err := c.Watch(ctx, k.Kind, namespace, meta.GetResourceVersion())
 		if err != nil {
 			return serverError(cmd, err, k, name)
 		}
@@ -157,14 +169,14 @@ func rolloutStatus(cmd *cobra.Command, env *clientEnv, c serverClient, k printer
 					}
 					return serverError(cmd, err, k, name)
 				}
-				d, ok := ev.Object.(*appsv1.Deployment)
-				if !ok || d.Name != name || (namespace != "" && d.Namespace != namespace) {
+				m, ok := ev.Object.(metav1.Object)
+				if !ok || m.GetName() != name || (namespace != "" && m.GetNamespace() != namespace) {
 					continue
 				}
 				if ev.Type == store.Deleted {
 					return fail(cmd, 1, "%s was deleted while waiting for its rollout", k.Ref(name))
 				}
-				if stop, err := check(d); stop {
+				if stop, err := check(ev.Object); stop {
 					return err
 				}
 			}
@@ -186,7 +198,7 @@ func newRolloutHistoryCommand(env *clientEnv) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "history KIND/NAME",
-		Short: "List a deployment's revisions, or show one's pod template",
+		Short: "List a deployment's or daemon set's revisions, or show one's pod template",
 		Example: `  berth rollout history deploy/web
   berth rollout history deploy/web --revision 2`,
 		Args: cobra.RangeArgs(1, 2),
