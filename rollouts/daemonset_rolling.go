@@ -43,7 +43,10 @@ type DaemonSetRollingPlan struct {
 // pods on nodes that no longer should run one go only as the available
 // pods exceed the desired count, so that a change of placement never
 // leaves the set without available pods.
-func DaemonSetRollingUpdate(ds *appsv1.DaemonSet, nodes []DaemonSetNode, hash string, now time.Time) (DaemonSetRollingPlan, error) {
+//
+// generation is the current template generation (a pod with it, or with
+// hash, is up to date); nil reads the DaemonSet's annotation.
+func DaemonSetRollingUpdate(ds *appsv1.DaemonSet, nodes []DaemonSetNode, hash string, generation *int64, now time.Time) (DaemonSetRollingPlan, error) {
 	desired := 0
 	for _, n := range nodes {
 		if n.ShouldRun {
@@ -54,7 +57,9 @@ func DaemonSetRollingUpdate(ds *appsv1.DaemonSet, nodes []DaemonSetNode, hash st
 	if err != nil {
 		return DaemonSetRollingPlan{}, err
 	}
-	generation := DaemonSetTemplateGeneration(ds)
+	if generation == nil {
+		generation = DaemonSetTemplateGeneration(ds)
+	}
 	minReady := ds.Spec.MinReadySeconds
 	available := func(p *corev1.Pod) bool { return IsPodAvailable(p, minReady, now) }
 

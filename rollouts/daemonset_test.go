@@ -239,7 +239,7 @@ func TestDaemonSetRollingUpdatePlan(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			plan, err := DaemonSetRollingUpdate(tt.ds, tt.nodes, "new", now)
+			plan, err := DaemonSetRollingUpdate(tt.ds, tt.nodes, "new", nil, now)
 			if err != nil {
 				t.Fatal(err)
 			}

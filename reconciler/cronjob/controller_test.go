@@ -95,7 +95,7 @@ func TestForbidRunsAgainOnceTheJobFinished(t *testing.T) {
 	if len(cj.Status.Active) != 0 || cj.Status.LastSuccessfulTime == nil || !cj.Status.LastSuccessfulTime.Time.Equal(t0.Add(90*time.Second)) {
 		t.Fatalf("status after completion: %+v", cj.Status)
 	}
-	if !slices.Contains(f.rec.Events(), "Normal SawCompletedJob Saw completed job: "+minuteJob("cj", 1)+", condition: Complete") {
+	if !slices.Contains(f.rec.Events(), "Normal SawCompletedJob Saw completed job: "+minuteJob("cj", 1)+", status: Complete") {
 		t.Errorf("events %v", f.rec.Events())
 	}
 	f.runFor(30 * time.Second)
@@ -226,5 +226,31 @@ func TestTooManyMissedStillRuns(t *testing.T) {
 	}
 	if !slices.Contains(f.rec.Events(), "Warning TooManyMissedTimes too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew") {
 		t.Errorf("events %v", f.rec.Events())
+	}
+}
+
+// TestScheduleChangeWaitsForTheNewTime: as upstream's updateCronJob, a new
+// schedule is acted on at its next time; the edit itself starts nothing,
+// even when the new schedule's most recent time is later than the last
+// run (a daily 03:00 moved to 09:00 at 10:00 starts nothing at 10:00).
+func TestScheduleChangeWaitsForTheNewTime(t *testing.T) {
+	f := newFixture(t)
+	f.create(cronJob("daily", func(cj *batchv1.CronJob) { cj.Spec.Schedule = "0 3 * * *" }))
+	f.runUntil(t0.Add(3*time.Hour + time.Minute))
+	if got := f.jobNames(); len(got) != 1 {
+		t.Fatalf("after 03:00: jobs %v, want the 03:00 one", got)
+	}
+	f.finish(f.jobNames()[0], batchv1.JobComplete)
+	f.runUntil(t0.Add(10 * time.Hour))
+	f.updateCronJob("daily", func(cj *batchv1.CronJob) { cj.Spec.Schedule = "0 9 * * *" })
+	f.runFor(time.Hour)
+	if got := f.jobNames(); len(got) != 1 {
+		t.Errorf("an hour after moving the schedule to 09:00 (at 10:00): jobs %v, want none new", got)
+	}
+	// Later syncs catch up as upstream's do (the 03:00 requeue the old
+	// schedule left finds 09:00 unmet); the new time runs.
+	f.runUntil(t0.Add(33*time.Hour + time.Minute))
+	if got := f.jobNames(); !slices.Contains(got, jobName(f.cronJob("daily"), t0.Add(33*time.Hour))) {
+		t.Errorf("the next day after 09:00: jobs %v, want the 09:00 one", got)
 	}
 }

@@ -140,7 +140,7 @@ func (c *Controller) reconcileActive(ctx context.Context, cj *batchv1.CronJob, j
 			if found {
 				cond, _ := finishedCondition(j)
 				deleteFromActiveList(cj, j.UID)
-				c.recorder.Eventf(cj, corev1.EventTypeNormal, "SawCompletedJob", "Saw completed job: %s, condition: %v", j.Name, cond)
+				c.recorder.Eventf(cj, corev1.EventTypeNormal, "SawCompletedJob", "Saw completed job: %s, status: %v", j.Name, cond)
 				res.updateStatus = true
 			}
 			if isJobSucceeded(j) && j.Status.CompletionTime != nil {

@@ -110,6 +110,11 @@ func (c *Controller) podsShouldBeOnNode(s *syncState, node string, pods []*corev
 				running = append(running, p)
 			}
 		}
+		if len(running) == 0 && rollouts.DaemonSetAllowsSurge(s.ds) {
+			// Surging, a node must keep a pod that is not going away: its
+			// replacement starts now, not once the old one is gone.
+			return pl.shouldRun, remove
+		}
 		if len(running) <= 1 {
 			return false, remove
 		}

@@ -21,7 +21,7 @@ func (c *Controller) rollingUpdate(ctx context.Context, s *syncState) error {
 		}
 		nodes = append(nodes, rollouts.DaemonSetNode{Name: n.Name, ShouldRun: pl.shouldRun, Pods: byNode[n.Name]})
 	}
-	plan, err := rollouts.DaemonSetRollingUpdate(s.ds, nodes, s.hash, s.now)
+	plan, err := rollouts.DaemonSetRollingUpdate(s.ds, nodes, s.hash, s.generation, s.now)
 	if err != nil {
 		return fmt.Errorf("invalid rolling update of DaemonSet %s/%s: %w", s.ds.Namespace, s.ds.Name, err)
 	}

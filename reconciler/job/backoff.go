@@ -11,11 +11,11 @@ import (
 // Pod failure backoff: after a pod of a Job fails, the next pod is created
 // no sooner than DefaultPodFailureBackoff after the failure, doubling with
 // each further consecutive failure, at most MaxPodFailureBackoff
-// (upstream's DefaultJobPodFailureBackOff and the documented cap, "capped
-// at six minutes"; Kubernetes 1.28+ caps at ten).
+// (upstream's DefaultJobPodFailureBackOff and MaxJobPodFailureBackOff:
+// ten minutes since Kubernetes 1.28, whose Job semantics berth follows).
 const (
 	DefaultPodFailureBackoff = 10 * time.Second
-	MaxPodFailureBackoff     = 6 * time.Minute
+	MaxPodFailureBackoff     = 10 * time.Minute
 )
 
 // backoffRecord is upstream's: the failures since the Job's last pod

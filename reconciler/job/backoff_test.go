@@ -27,8 +27,8 @@ func TestRemainingBackoff(t *testing.T) {
 		{"second failure", 2, 0, 20 * time.Second},
 		{"third failure, 5s ago", 3, 5 * time.Second, 35 * time.Second},
 		{"sixth failure: 320s", 6, 0, 320 * time.Second},
-		{"seventh failure: capped at 6 min", 7, 0, 6 * time.Minute},
-		{"100th failure: capped", 100, time.Minute, 5 * time.Minute},
+		{"seventh failure: 640s, capped at 10 min", 7, 0, 10 * time.Minute},
+		{"100th failure: capped", 100, time.Minute, 9 * time.Minute},
 		{"clock behind the failure", 1, -5 * time.Second, 15 * time.Second},
 	}
 	for _, tc := range cases {

@@ -33,7 +33,7 @@ func TestScheduleFitErrorMessage(t *testing.T) {
 				testNode("c", "1", "1Gi"),
 			},
 			testPod("p", "2", ""),
-			"0/3 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint(s), 1 node(s) were unschedulable."},
+			"0/3 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }, 1 node(s) were unschedulable."},
 		{"entries sort as strings, count first",
 			func() []*corev1.Node {
 				var ns []*corev1.Node

@@ -46,7 +46,7 @@ func PlacePod(pod *corev1.Pod, node *corev1.Node) Placement {
 		return Placement{KeepRunning: true, Reason: ReasonUnschedulable}
 	}
 	if key, ok := readinessTaint(node); ok && !tolerates(tols, key, "", corev1.TaintEffectNoSchedule) {
-		return Placement{KeepRunning: true, Reason: ReasonUntoleratedTaint}
+		return Placement{KeepRunning: true, Reason: UntoleratedTaintReason(&corev1.Taint{Key: key})}
 	}
 	return Placement{Schedule: true, KeepRunning: true}
 }

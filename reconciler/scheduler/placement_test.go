@@ -139,7 +139,7 @@ func TestPlacePod(t *testing.T) {
 			testPod("p", "", "", withToleration(corev1.Toleration{Key: corev1.TaintNodeUnschedulable, Operator: exists, Effect: corev1.TaintEffectNoSchedule})),
 			Placement{Schedule: true, KeepRunning: true}},
 		{"not ready", testNode("n", "1", "1Gi", withReady(corev1.ConditionFalse)), testPod("p", "", ""),
-			Placement{KeepRunning: true, Reason: ReasonUntoleratedTaint}},
+			Placement{KeepRunning: true, Reason: "node(s) had untolerated taint {node.kubernetes.io/not-ready: }"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 // Filter reasons, upstream's words.
 const (
 	ReasonUnschedulable     = "node(s) were unschedulable"
-	ReasonUntoleratedTaint  = "node(s) had untolerated taint(s)"
 	ReasonNodeSelector      = "node(s) didn't match Pod's node affinity/selector"
 	ReasonInsufficientCPU   = "Insufficient cpu"
 	ReasonInsufficientMem   = "Insufficient memory"
@@ -19,8 +18,14 @@ const (
 // nothing.
 var (
 	reasonsUnschedulable = []string{ReasonUnschedulable}
-	reasonsTaint         = []string{ReasonUntoleratedTaint}
-	reasonsNodeSelector  = []string{ReasonNodeSelector}
+	// readinessReasons are what the node lifecycle's taints would say,
+	// in the TaintToleration filter's words, so one message never mixes
+	// two forms.
+	readinessReasons = map[string][]string{
+		corev1.TaintNodeNotReady:    {UntoleratedTaintReason(&corev1.Taint{Key: corev1.TaintNodeNotReady})},
+		corev1.TaintNodeUnreachable: {UntoleratedTaintReason(&corev1.Taint{Key: corev1.TaintNodeUnreachable})},
+	}
+	reasonsNodeSelector = []string{ReasonNodeSelector}
 )
 
 // NodeUnschedulable rejects nodes with spec.unschedulable (cordoned)
@@ -64,7 +69,7 @@ func (NodeReady) Filter(_ *CycleState, pod *PodInfo, node *NodeInfo) []string {
 	if tolerates(pod.Pod.Spec.Tolerations, key, "", corev1.TaintEffectNoSchedule) {
 		return nil
 	}
-	return reasonsTaint
+	return readinessReasons[key]
 }
 
 // tolerates reports whether any toleration tolerates the taint
