@@ -10,7 +10,7 @@ FUZZTIME ?= 60s
 
 # What the node's end-to-end tests run against: Debian's containerd, runc,
 # CNI plugins and registry. Installed when missing, if we are root (CI is).
-DEB_PACKAGES := containerd runc containernetworking-plugins docker-registry iptables
+DEB_PACKAGES := containerd runc containernetworking-plugins docker-registry iptables curl
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/berth
@@ -27,7 +27,8 @@ test: deps check unit e2e
 
 deps:
 	@if ! command -v containerd >/dev/null || ! command -v runc >/dev/null || \
-	   ! command -v docker-registry >/dev/null || ! command -v iptables >/dev/null || [ ! -x /usr/lib/cni/bridge ]; then \
+	   ! command -v docker-registry >/dev/null || ! command -v iptables >/dev/null || ! command -v curl >/dev/null || \
+	   [ ! -x /usr/lib/cni/bridge ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "installing $(DEB_PACKAGES)"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES) >/dev/null; \

@@ -57,6 +57,7 @@ func newClientCommands(connect connectFunc, clk clock.WithTicker) []*cobra.Comma
 		newGetCommand(env), newDescribeCommand(env), newRolloutCommand(env), newSyncCommand(env),
 		newDiffCommand(env), newLogsCommand(env), newEventsCommand(env), newCreateCommand(env),
 	}
+	cmds = append(cmds, newNodeCommands(env)...)
 	for _, c := range cmds {
 		c.PersistentFlags().StringVar(&env.server, "server", "", "the berth server's URL (default: from $BERTH_CONFIG, ~/.config/berth/config or a local server's admin.conf)")
 		c.PersistentFlags().StringVar(&env.tokenFile, "token-file", "", "a file holding the bearer token to send")

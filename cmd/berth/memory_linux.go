@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"debug/elf"
 	"os"
 	"strconv"
 	"strings"
@@ -10,17 +11,20 @@ import (
 )
 
 // unmapStartupPages drops from the process's page tables the read-only
-// pages of berth's own executable that are mapped at that moment. Start-up
-// (package initialisers, flag parsing, the first decode) touches code and
-// tables a long-running agent never uses again, and each page fault maps
-// 64 KiB around it; after this only what the agent keeps using is faulted
-// back in (from the page cache, so nothing is read from disk), which keeps
-// its resident size a measure of what it uses. Only mappings without write
-// permission are touched: dropping a written private page would lose data.
-// Best effort: any failure leaves the mappings as they are.
+// pages of berth's own executable that are mapped at that moment.
+// Start-up (package initialisers, flag parsing, the first decode) touches
+// code and tables a long-running agent never uses again, and each page
+// fault maps 64 KiB around it; after this only what the agent keeps using
+// is faulted back in (from the page cache, so nothing is read from disk),
+// which keeps its resident size a measure of what it uses.
+//
+// Only a statically linked berth (what `make build` makes) is touched: in
+// a dynamically linked one the loader writes relocations into read-only
+// (RELRO) pages, and dropping those would lose them. Best effort: any
+// failure leaves the mappings as they are.
 func unmapStartupPages() {
 	exe, err := os.Readlink("/proc/self/exe")
-	if err != nil {
+	if err != nil || !staticallyLinked(exe) {
 		return
 	}
 	f, err := os.Open("/proc/self/maps")
@@ -47,4 +51,21 @@ func unmapStartupPages() {
 		// A raw syscall: the range is not Go memory, so no []byte for it.
 		_, _, _ = unix.Syscall(unix.SYS_MADVISE, uintptr(start), uintptr(end-start), unix.MADV_DONTNEED)
 	}
+}
+
+// staticallyLinked reports whether the executable at path has no dynamic
+// loader and no dynamic section, so nothing wrote into its read-only
+// mappings after the kernel mapped them.
+func staticallyLinked(path string) bool {
+	f, err := elf.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
+			return false
+		}
+	}
+	return true
 }

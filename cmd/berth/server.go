@@ -66,6 +66,8 @@ POST /hooks/<source>, signed with the secret in DATA_DIR/webhook-secret.`,
 	f.StringVar(&cfg.Bridge, "bridge", "berth0", "the local node's pod bridge")
 	f.StringVar(&cfg.WebhookSecretFile, "webhook-secret-file", "", "the webhooks' secret (default DATA_DIR/webhook-secret, made on first start)")
 	f.StringVar(&storeKind, "store", "bolt", "the state store: bolt (a file in the data dir)")
+	f.StringVar(&cfg.ClusterCIDR, "cluster-cidr", "10.42.0.0/16", "where nodes' pod subnets (a /24 each) are allocated")
+	f.DurationVar(&cfg.NodeGracePeriod, "node-grace-period", 40*time.Second, "how long a node may miss heartbeats before it is NotReady")
 	f.BoolVar(&debug, "debug", false, "log at debug level")
 	addSourceFlags(f, &cfg.Sources)
 	return cmd

@@ -21,6 +21,7 @@ import (
 	"github.com/berth-io/berth/nodes/agent"
 	"github.com/berth-io/berth/nodes/local"
 	"github.com/berth-io/berth/nodes/logs"
+	"github.com/berth-io/berth/reconciler/admission"
 	"github.com/berth-io/berth/reconciler/api"
 	"github.com/berth-io/berth/reconciler/api/client"
 	"github.com/berth-io/berth/reconciler/controller"
@@ -30,6 +31,7 @@ import (
 	"github.com/berth-io/berth/reconciler/gc"
 	"github.com/berth-io/berth/reconciler/gitops"
 	"github.com/berth-io/berth/reconciler/job"
+	"github.com/berth-io/berth/reconciler/nodelifecycle"
 	"github.com/berth-io/berth/reconciler/replicaset"
 	"github.com/berth-io/berth/reconciler/rollout"
 	"github.com/berth-io/berth/reconciler/scheduler"
@@ -65,6 +67,12 @@ type Config struct {
 	// WebhookSecretFile holds the secret webhooks are signed with
 	// (default DataDir/webhook-secret, generated on first start).
 	WebhookSecretFile string
+	// ClusterCIDR is where nodes' pod subnets are allocated (a /24 each;
+	// default 10.42.0.0/16).
+	ClusterCIDR string
+	// NodeGracePeriod is how long a node may miss heartbeats before it is
+	// NotReady and tainted unreachable (default 40s).
+	NodeGracePeriod time.Duration
 	// Workers is how many controller syncs run at once (default 4).
 	Workers int
 	// Log gets what the server does.
@@ -92,11 +100,14 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("--data-dir: %w", err)
 	}
 	clk := clock.RealClock{}
-	st, err := store.OpenBolt(filepath.Join(cfg.DataDir, "state.db"), clk)
+	bolt, err := store.OpenBolt(filepath.Join(cfg.DataDir, "state.db"), clk)
 	if err != nil {
 		return fmt.Errorf("opening the store in %s: %w", cfg.DataDir, err)
 	}
-	defer st.Close()
+	defer bolt.Close()
+	// Every pod written, by a controller or through the API, gets the
+	// API server's default tolerations.
+	st := admission.Wrap(bolt)
 
 	srcs, err := cfg.buildSources(log)
 	if err != nil {
@@ -141,6 +152,9 @@ func Run(ctx context.Context, cfg Config) error {
 	cronjob.Register(m, st, rec)
 	gc.Register(m, st, "Deployment", "ReplicaSet", "DaemonSet", "ControllerRevision", "CronJob", "Job", "Pod")
 	scheduler.New(st, scheduler.Options{Clock: clk, Recorder: rec}).Register(m)
+	if err := nodelifecycle.Register(m, st, rec, nodelifecycle.Options{GracePeriod: cfg.NodeGracePeriod, ClusterCIDR: cfg.ClusterCIDR}); err != nil {
+		return err
+	}
 
 	// One lock for every GitOps write: a sync and a `rollout undo` never
 	// interleave, so neither is lost.
