@@ -29,21 +29,54 @@ func NewPodInfo(key string, pod *corev1.Pod) *PodInfo {
 // extension points of one scheduling cycle (what a PreFilter computes for
 // its Filter), keyed by plugin name.
 type CycleState struct {
-	data map[string]any
+	// data is a short list rather than a map: plugins read it for every
+	// node, and a scan of a few keys beats hashing.
+	data []stateEntry
+	snap *Snapshot
+	skip []string // plugins whose Filter or Score this cycle leaves out
+}
+
+type stateEntry struct {
+	key string
+	v   any
 }
 
 // Read returns what key stored in this cycle.
 func (c *CycleState) Read(key string) (any, bool) {
-	v, ok := c.data[key]
-	return v, ok
+	for i := range c.data {
+		if c.data[i].key == key {
+			return c.data[i].v, true
+		}
+	}
+	return nil, false
 }
 
 // Write stores v under key for the rest of the cycle.
 func (c *CycleState) Write(key string, v any) {
-	if c.data == nil {
-		c.data = map[string]any{}
+	for i := range c.data {
+		if c.data[i].key == key {
+			c.data[i].v = v
+			return
+		}
 	}
-	c.data[key] = v
+	c.data = append(c.data, stateEntry{key, v})
+}
+
+// Snapshot is the cluster the cycle schedules on (nil outside Schedule).
+func (c *CycleState) Snapshot() *Snapshot { return c.snap }
+
+// Skip leaves plugin's Filter (when called from PreFilter) or Score (from
+// PreScore) out of this cycle, as upstream's Skip status: the plugin has
+// nothing to say about this pod.
+func (c *CycleState) Skip(plugin string) { c.skip = append(c.skip, plugin) }
+
+func (c *CycleState) skipped(plugin string) bool {
+	for _, s := range c.skip {
+		if s == plugin {
+			return true
+		}
+	}
+	return false
 }
 
 // Plugin is one scheduling rule, named as upstream names its plugins.
@@ -73,6 +106,14 @@ type ScorePlugin interface {
 	Score(state *CycleState, pod *PodInfo, node *NodeInfo) int64
 }
 
+// PreScorePlugin runs once per pod before its Score, with the feasible
+// nodes: to compute state for Score, or to call state.Skip when every
+// node would score the same.
+type PreScorePlugin interface {
+	ScorePlugin
+	PreScore(state *CycleState, pod *PodInfo, feasible []*NodeInfo)
+}
+
 // ScoreNormalizer is implemented by score plugins whose raw scores need
 // rescaling to 0..MaxNodeScore once all feasible nodes are scored (node
 // affinity's preferred terms, taints' PreferNoSchedule). scores are in the
@@ -96,18 +137,29 @@ type Profile struct {
 }
 
 // DefaultProfile is berth's scheduler: upstream's default plugins that
-// berth has so far, in upstream's order. (TaintToleration takes over
-// NodeReady's job once a node lifecycle controller taints nodes.)
+// berth has, in upstream's order and with its default score weights
+// (TaintToleration 3; NodeAffinity, PodTopologySpread and
+// InterPodAffinity 2; NodeResourcesFit 1). NodeReady stands in for the
+// node lifecycle's not-ready/unreachable NoSchedule taints.
 func DefaultProfile() Profile {
 	fit := NodeResourcesFit{}
+	ipa := InterPodAffinity{}
 	return Profile{
+		PreFilters: []PreFilterPlugin{NodeAffinity{}, ipa},
 		Filters: []FilterPlugin{
 			NodeUnschedulable{},
 			NodeReady{},
 			TaintToleration{},
 			NodeAffinity{},
 			fit,
+			ipa,
 		},
-		Scores: []WeightedScore{{Plugin: fit, Weight: 1}},
+		Scores: []WeightedScore{
+			{Plugin: TaintToleration{}, Weight: 3},
+			{Plugin: NodeAffinity{}, Weight: 2},
+			{Plugin: fit, Weight: 1},
+			{Plugin: PodTopologySpread{}, Weight: 2},
+			{Plugin: ipa, Weight: 2},
+		},
 	}
 }

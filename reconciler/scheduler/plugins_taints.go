@@ -17,11 +17,17 @@ func (TaintToleration) Name() string { return "TaintToleration" }
 
 // Filter implements FilterPlugin.
 func (TaintToleration) Filter(_ *CycleState, pod *PodInfo, node *NodeInfo) []string {
-	taint, ok := FindUntoleratedTaint(node.Node.Spec.Taints, pod.Pod.Spec.Tolerations, schedulingEffect)
-	if !ok {
-		return nil
+	taints := node.Node.Spec.Taints
+	for i := range taints {
+		t := &taints[i]
+		if schedulingEffect(t) && !tolerates(pod.Pod.Spec.Tolerations, t.Key, t.Value, t.Effect) {
+			if i < len(node.taintReasons) {
+				return node.taintReasons[i]
+			}
+			return []string{UntoleratedTaintReason(t)} // a NodeInfo not from a Snapshot
+		}
 	}
-	return []string{UntoleratedTaintReason(taint)}
+	return nil
 }
 
 // UntoleratedTaintReason is upstream's filter reason for one taint.

@@ -68,6 +68,9 @@ type Scheduler struct {
 type attempts struct {
 	n    int
 	last time.Time
+	// needsPods: the pod has required pod affinity, so a pod arriving on
+	// a node may make it fit.
+	needsPods bool
 }
 
 var _ controller.Controller = (*Scheduler)(nil)
@@ -136,7 +139,7 @@ func (s *Scheduler) onNode(old, new store.Object) {
 	wake := old == nil || nodeChangedForScheduling(old.(*corev1.Node), n)
 	s.mu.Unlock()
 	if wake {
-		s.wakeFailed()
+		s.wakeFailed(false)
 	}
 }
 
@@ -169,17 +172,23 @@ func (s *Scheduler) onPod(old, new store.Object) {
 		s.queue.Add(key)
 	}
 	if oldPod != nil && countsOnNode(oldPod) && (newPod == nil || !countsOnNode(newPod)) {
-		s.wakeFailed()
+		s.wakeFailed(false)
+	}
+	if newPod != nil && countsOnNode(newPod) && (oldPod == nil || !countsOnNode(oldPod)) {
+		s.wakeFailed(true)
 	}
 }
 
-// wakeFailed queues every pod that did not fit; each waits out its own
-// backoff in Sync.
-func (s *Scheduler) wakeFailed() {
+// wakeFailed queues every pod that did not fit (only those with required
+// pod affinity when onlyNeedsPods); each waits out its own backoff in
+// Sync.
+func (s *Scheduler) wakeFailed(onlyNeedsPods bool) {
 	s.mu.Lock()
 	keys := make([]string, 0, len(s.failed))
-	for k := range s.failed {
-		keys = append(keys, k)
+	for k, a := range s.failed {
+		if !onlyNeedsPods || a.needsPods {
+			keys = append(keys, k)
+		}
 	}
 	s.mu.Unlock()
 	for _, k := range keys {
@@ -275,6 +284,7 @@ func (s *Scheduler) Sync(ctx context.Context, key string) error {
 		}
 		a.n++
 		a.last = now
+		a.needsPods = hasRequiredPodAffinity(pod)
 	}
 	s.mu.Unlock()
 
@@ -347,4 +357,9 @@ func (s *Scheduler) setUnscheduled(ctx context.Context, pod *corev1.Pod, reason,
 		return err
 	}
 	return nil
+}
+
+func hasRequiredPodAffinity(pod *corev1.Pod) bool {
+	a := pod.Spec.Affinity
+	return a != nil && a.PodAffinity != nil && len(a.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution) > 0
 }

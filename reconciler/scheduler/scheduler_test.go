@@ -263,3 +263,24 @@ func TestSchedulerNodeHeartbeatDoesNotWake(t *testing.T) {
 		}
 	}
 }
+
+// TestSchedulerAffinityWaitsForPod: a pod whose required pod affinity
+// matches nothing stays Pending with upstream's message, and is bound once
+// a matching pod runs in its zone.
+func TestSchedulerAffinityWaitsForPod(t *testing.T) {
+	e := newEnv(t, nil)
+	e.create(testNode("a1", "4", "8Gi", inZone("a")), testNode("b1", "4", "8Gi", inZone("b")))
+	e.create(testPod("web", "", "", requiredAffinity(term(corev1.LabelTopologyZone, sel("app", "db")))))
+	e.run()
+	want := "0/2 nodes are available: 2 node(s) didn't match pod affinity rules."
+	if c := scheduledCondition(e.pod("web")); c == nil || c.Status != corev1.ConditionFalse || c.Message != want {
+		t.Fatalf("PodScheduled %+v, want False with %q", c, want)
+	}
+
+	e.clock.Step(time.Minute)
+	e.create(testPod("db", "", "", withPodLabels("app", "db"), withSelector(corev1.LabelTopologyZone, "b")))
+	e.run()
+	if got := e.pod("web").Spec.NodeName; got != "b1" {
+		t.Fatalf("web on %q, want b1 (db's zone)", got)
+	}
+}

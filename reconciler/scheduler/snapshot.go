@@ -31,6 +31,12 @@ type NodeInfo struct {
 	Ready corev1.ConditionStatus
 
 	pods map[string]struct{} // keys of the pods counted
+	// id is the node's dense index while it exists, for per-node arrays
+	// (topology domains); ids of removed nodes are reused.
+	id int32
+	// taintReasons[i] is the filter reason for Node.Spec.Taints[i],
+	// formatted once per node update rather than per rejection.
+	taintReasons [][]string
 }
 
 // podEntry is what the snapshot counted for one pod.
@@ -40,6 +46,7 @@ type podEntry struct {
 	req                  Resource
 	nonZeroCPU, nonZeroM int64
 	assumed              bool // bound by us; the cache has not shown it yet
+	group                *podGroup
 }
 
 // Snapshot is the scheduler's incremental picture of the cluster: every
@@ -53,11 +60,21 @@ type Snapshot struct {
 	// order filters and the round-robin tie-break walk.
 	order []*NodeInfo
 	pods  map[string]*podEntry // by pod key
+
+	// groups index the counted pods for the inter-pod rules (podgroups.go):
+	// by key, in creation order, and those with pod (anti-)affinity.
+	groups    map[string]*podGroup
+	groupList []*podGroup
+	withTerms []*podGroup
+	topoGen   uint64
+	topos     map[string]*topology // by topology key, valid for topoGen
+	nextID    int32
+	freeIDs   []int32
 }
 
 // NewSnapshot returns an empty snapshot.
 func NewSnapshot() *Snapshot {
-	return &Snapshot{nodes: map[string]*NodeInfo{}, pods: map[string]*podEntry{}}
+	return &Snapshot{nodes: map[string]*NodeInfo{}, pods: map[string]*podEntry{}, groups: map[string]*podGroup{}, topos: map[string]*topology{}}
 }
 
 // Nodes returns the existing nodes in name order (shared; read only).
@@ -84,6 +101,13 @@ func (s *Snapshot) info(name string) *NodeInfo {
 func (s *Snapshot) SetNode(node *corev1.Node) {
 	ni := s.info(node.Name)
 	isNew := ni.Node == nil
+	if isNew || !equalStrings(ni.Node.Labels, node.Labels) {
+		s.invalidateDomains()
+	}
+	if isNew {
+		ni.id = s.newNodeID()
+	}
+	ni.setTaintReasons(node.Spec.Taints)
 	ni.Node = node
 	alloc := node.Status.Allocatable
 	if len(alloc) == 0 {
@@ -113,6 +137,8 @@ func (s *Snapshot) RemoveNode(name string) {
 		return
 	}
 	ni.Node = nil
+	s.freeIDs = append(s.freeIDs, ni.id)
+	s.invalidateDomains()
 	s.order = slices.DeleteFunc(s.order, func(n *NodeInfo) bool { return n == ni })
 	s.dropIfEmpty(ni)
 }
@@ -145,8 +171,11 @@ func (s *Snapshot) SetPod(key string, pod *corev1.Pod) {
 		s.RemovePod(key)
 		return
 	}
-	if e := s.pods[key]; e != nil && e.node == pod.Spec.NodeName && e.uid == string(pod.UID) {
-		e.assumed = false // confirmed; requests of a bound pod don't change
+	if e := s.pods[key]; e != nil && e.node == pod.Spec.NodeName && e.uid == string(pod.UID) &&
+		equalStrings(e.group.labels, pod.Labels) {
+		// Confirmed; requests and affinity of a bound pod don't change
+		// (its labels may: then it moves to another group below).
+		e.assumed = false
 		return
 	}
 	s.RemovePod(key)
@@ -166,6 +195,7 @@ func (s *Snapshot) RemovePod(key string) {
 	ni.NonZeroMemory -= e.nonZeroM
 	ni.Pods--
 	delete(ni.pods, key)
+	s.leaveGroup(e.group, ni)
 	s.dropIfEmpty(ni)
 }
 
@@ -194,4 +224,5 @@ func (s *Snapshot) add(key string, pod *corev1.Pod, node string, assumed bool) {
 	ni.NonZeroMemory += e.nonZeroM
 	ni.Pods++
 	ni.pods[key] = struct{}{}
+	e.group = s.joinGroup(pod, ni)
 }
