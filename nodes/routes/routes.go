@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
+	"slices"
 	"sort"
 	"strings"
 
@@ -28,10 +29,22 @@ type Route struct {
 
 // Desired is the routes self (this node's name and InternalIP) needs to
 // reach the pods of nodes, sorted by Dst. A node without a pod subnet or
-// an InternalIP, this node, and nodes on this machine are left out.
+// an InternalIP, this node, and nodes on this machine are left out. So is
+// a subnet wider than a /16 or overlapping this node's own or one already
+// routed: a Node is written by agents, and no Node may take this
+// machine's default route or another node's pods.
 func Desired(nodes []*corev1.Node, self, selfIP string) []Route {
-	var out []Route
+	var own *net.IPNet
 	for _, n := range nodes {
+		if n.Name == self {
+			_, own, _ = net.ParseCIDR(n.Spec.PodCIDR)
+		}
+	}
+	var out []Route
+	var taken []*net.IPNet
+	sorted := append([]*corev1.Node(nil), nodes...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	for _, n := range sorted {
 		if n.Name == self || n.Spec.PodCIDR == "" {
 			continue
 		}
@@ -39,13 +52,25 @@ func Desired(nodes []*corev1.Node, self, selfIP string) []Route {
 		if ip == "" || ip == selfIP {
 			continue
 		}
-		if _, _, err := net.ParseCIDR(n.Spec.PodCIDR); err != nil {
+		_, dst, err := net.ParseCIDR(n.Spec.PodCIDR)
+		if err != nil {
 			continue
 		}
-		out = append(out, Route{Dst: n.Spec.PodCIDR, Via: ip})
+		if ones, _ := dst.Mask.Size(); ones < minPrefix || overlaps(dst, own) || slices.ContainsFunc(taken, func(t *net.IPNet) bool { return overlaps(dst, t) }) {
+			continue
+		}
+		taken = append(taken, dst)
+		out = append(out, Route{Dst: dst.String(), Via: ip})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Dst < out[j].Dst })
 	return out
+}
+
+// minPrefix is the widest pod subnet routed to a node.
+const minPrefix = 16
+
+func overlaps(a, b *net.IPNet) bool {
+	return a != nil && b != nil && (a.Contains(b.IP) || b.Contains(a.IP))
 }
 
 // InternalIP is a Node's first InternalIP address, or "".

@@ -25,6 +25,10 @@ func TestDesired(t *testing.T) {
 		node("no-cidr", "", "192.168.1.4"),
 		node("no-ip", "10.42.5.0/24", ""),
 		node("bad-cidr", "10.42.6.0", "192.168.1.6"),
+		node("default-route", "0.0.0.0/0", "203.0.113.9"),  // would take this machine's traffic
+		node("too-wide", "10.0.0.0/8", "192.168.1.7"),      // wider than a /16
+		node("over-self", "10.42.0.0/25", "192.168.1.8"),   // inside this node's subnet
+		node("z-duplicate", "10.42.1.0/24", "192.168.1.9"), // another node's subnet
 	}
 	want := []Route{{"10.42.1.0/24", "192.168.1.2"}, {"10.42.2.0/24", "192.168.1.3"}}
 	if got := Desired(nodes, "self", "192.168.1.1"); !reflect.DeepEqual(got, want) {

@@ -16,11 +16,13 @@ import (
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/clock"
 
 	"github.com/berth-io/berth/nodes/agent"
 	"github.com/berth-io/berth/nodes/local"
 	"github.com/berth-io/berth/nodes/logs"
+	"github.com/berth-io/berth/nodes/routes"
 	"github.com/berth-io/berth/reconciler/admission"
 	"github.com/berth-io/berth/reconciler/api"
 	"github.com/berth-io/berth/reconciler/api/client"
@@ -168,6 +170,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	var logBackend api.Logs = noLogs{}
 	if !cfg.NoLocalNode {
+		nodeIP := local.HostIP("")
 		rt, err := local.Start(ctx, local.Config{DataDir: cfg.DataDir, ContainerdSocket: cfg.ContainerdSocket,
 			PodCIDR: cfg.PodCIDR, Bridge: cfg.Bridge, Log: log})
 		if err != nil {
@@ -176,7 +179,8 @@ func Run(ctx context.Context, cfg Config) error {
 		defer rt.Close()
 		a, err := agent.New(agent.Options{
 			Config: agent.Config{NodeName: cfg.NodeName, PodCIDR: cfg.PodCIDR, RuntimeName: "containerd",
-				ResyncPeriod: 2 * time.Second, DataDir: cfg.DataDir, Capacity: local.HostCapacity()},
+				ResyncPeriod: 2 * time.Second, DataDir: cfg.DataDir, Capacity: local.HostCapacity(),
+				Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: nodeIP}, {Type: corev1.NodeHostName, Address: cfg.NodeName}}},
 			Store: st, Runtime: rt, Recorder: rec, Log: log,
 		})
 		if err != nil {
@@ -184,6 +188,8 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		a.Register(m)
 		rt.OnExit(a.Notify)
+		// Routes to the pod subnets of agents on other machines.
+		routes.Register(m, cfg.NodeName, func() string { return nodeIP })
 		logBackend = logs.NewBackend(st, rt.LogDir)
 	}
 
