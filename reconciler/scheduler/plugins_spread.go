@@ -21,7 +21,8 @@ var systemDefaultConstraints = [...]struct {
 // system default constraints: a pod with a controller prefers the nodes
 // and zones where fewer pods of the same controller (same namespace,
 // same controller ownerReference — upstream selects them with the
-// controller's selector) run. Pods with their own
+// controller's selector) run; terminating pods are not counted, as
+// upstream's countPodsMatchSelector skips them. Pods with their own
 // topologySpreadConstraints are not spread (berth does not implement
 // explicit constraints); pods without a controller are not spread, as
 // upstream's default selector is then empty.
@@ -53,7 +54,7 @@ func (p PodTopologySpread) PreScore(state *CycleState, pod *PodInfo, feasible []
 	st := &spreadState{zoneTopo: snap.topology(corev1.LabelTopologyZone)}
 	st.zones = make([]int, st.zoneTopo.size())
 	for _, g := range snap.groupList {
-		if g.controller == uid && g.namespace == pod.Pod.Namespace {
+		if g.controller == uid && g.namespace == pod.Pod.Namespace && !g.terminating {
 			st.groups = append(st.groups, g)
 		}
 	}

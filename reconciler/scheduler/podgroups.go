@@ -11,7 +11,8 @@ import (
 
 // podGroup is the counted pods that the inter-pod rules cannot tell
 // apart: same namespace, labels, controller and pod (anti-)affinity — in
-// practice the replicas of one controller revision. The Snapshot indexes
+// practice the replicas of one controller revision — and terminating or
+// not, which PodTopologySpread tells apart. The Snapshot indexes
 // pods by group so that a scheduling cycle matches a term against each
 // group once, not against every pod, and reads per-domain counts from
 // maps it keeps up to date as pods come and go (what upstream's PreFilter
@@ -22,6 +23,10 @@ type podGroup struct {
 	labels     labels.Set
 	controller string // UID of the controller ownerReference, "" if none
 	terms      podTerms
+	// terminating groups the pods being deleted (deletionTimestamp set):
+	// the inter-pod rules count them, default spreading does not (as
+	// upstream's countPodsMatchSelector).
+	terminating bool
 
 	count  int
 	byNode map[string]int // pods per node name
@@ -54,6 +59,11 @@ func (d *domainCounts) at(node *NodeInfo) (int, bool) {
 // groupKey identifies the group of pod.
 func groupKey(pod *corev1.Pod, controller string) string {
 	var b strings.Builder
+	if isTerminating(pod) {
+		b.WriteByte('T')
+	} else {
+		b.WriteByte('L')
+	}
 	b.WriteString(pod.Namespace)
 	b.WriteByte(0)
 	b.WriteString(controller)
@@ -76,6 +86,9 @@ func groupKey(pod *corev1.Pod, controller string) string {
 	return b.String()
 }
 
+// isTerminating reports whether pod is being deleted.
+func isTerminating(pod *corev1.Pod) bool { return pod.DeletionTimestamp != nil }
+
 // controllerUID is the UID of pod's controller, "" if it has none.
 func controllerUID(pod *corev1.Pod) string {
 	if ref := metav1.GetControllerOfNoCopy(pod); ref != nil {
@@ -92,7 +105,7 @@ func (s *Snapshot) joinGroup(pod *corev1.Pod, node *NodeInfo) *podGroup {
 	if g == nil {
 		g = &podGroup{
 			key: key, namespace: pod.Namespace, labels: labels.Set(pod.Labels), controller: uid,
-			terms: parsePodTerms(pod), byNode: map[string]int{}, topoGen: s.topoGen,
+			terms: parsePodTerms(pod), terminating: isTerminating(pod), byNode: map[string]int{}, topoGen: s.topoGen,
 		}
 		s.groups[key] = g
 		s.groupList = append(s.groupList, g)

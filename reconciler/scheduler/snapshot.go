@@ -172,9 +172,11 @@ func (s *Snapshot) SetPod(key string, pod *corev1.Pod) {
 		return
 	}
 	if e := s.pods[key]; e != nil && e.node == pod.Spec.NodeName && e.uid == string(pod.UID) &&
-		equalStrings(e.group.labels, pod.Labels) {
+		equalStrings(e.group.labels, pod.Labels) && e.group.controller == controllerUID(pod) &&
+		e.group.terminating == isTerminating(pod) {
 		// Confirmed; requests and affinity of a bound pod don't change
-		// (its labels may: then it moves to another group below).
+		// (its labels, controller reference and deletionTimestamp may:
+		// then it moves to another group below).
 		e.assumed = false
 		return
 	}
