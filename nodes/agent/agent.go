@@ -44,8 +44,8 @@ const DefaultGracePeriod = 30 * time.Second
 type Config struct {
 	// NodeName names the Node; required.
 	NodeName string
-	// Labels are added to the Node's (kubernetes.io/hostname, os and
-	// arch are always set).
+	// Labels are set on the Node when the agent creates it
+	// (kubernetes.io/hostname, os and arch are always set).
 	Labels map[string]string
 	// Capacity is what the node has (cpu, memory, pods; pods defaults to
 	// 110, kubelet's maxPods).
@@ -56,8 +56,18 @@ type Config struct {
 	Addresses []corev1.NodeAddress
 	// PodCIDR is the node's pod subnet, reported in spec.podCIDR.
 	PodCIDR string
-	// Taints are set on the Node when it registers.
+	// Taints are set on the Node when the agent creates it.
 	Taints []corev1.Taint
+	// OwnerID, when set, is the id of the agent instance that owns the
+	// Node (its AnnotationAgentID): the agent writes it on a Node it
+	// creates, and every heartbeat checks the Node still carries it. If
+	// another agent has claimed the Node since, the agent stops writing
+	// the Node and calls NodeLost with the new owner's id; its caller
+	// should then stop the agent (its pods are the other agent's now).
+	OwnerID string
+	// NodeLost is called (in the heartbeat's sync) when the Node is
+	// found owned by another agent; see OwnerID.
+	NodeLost func(owner string)
 	// HeartbeatPeriod is how often the Ready condition's
 	// lastHeartbeatTime moves (default DefaultHeartbeatPeriod; negative:
 	// only when the agent registers, for runs that must go idle).

@@ -12,17 +12,39 @@ import (
 	"github.com/berth-io/berth/reconciler/store"
 )
 
-// syncNode registers the Node or refreshes it: labels the agent owns,
-// capacity, addresses, and the conditions with lastHeartbeatTime now. It
-// also removes sandboxes whose pod is gone (after an agent restart, or a
-// force delete seen while down). It runs again every heartbeat.
+// AnnotationAgentID names the agent instance that owns a Node (the
+// remote agent's id, kept in its data dir): see Config.OwnerID.
+const AnnotationAgentID = "berth.io/agent-id"
+
+// AnnotationClaimedAt is when the owner claimed the Node (RFC 3339, by
+// the owner's estimate of the server's time; informative, and a sign of
+// life that moves while the owner waits for its pod subnet).
+const AnnotationClaimedAt = "berth.io/agent-claimed-at"
+
+// syncNode registers the Node or refreshes it: the labels the agent owns
+// (hostname, os, arch), capacity, addresses, and the conditions with
+// lastHeartbeatTime now. Config.Labels and Taints are set only when it
+// creates the Node, so that later changes by hand (berth label, taint)
+// stay, as with kubelet's --node-labels. It also removes sandboxes whose
+// pod is gone (after an agent restart, or a force delete seen while
+// down). It runs again every heartbeat.
+//
+// With an OwnerID, a Node that another agent has claimed since is not
+// written: the heartbeat stops and NodeLost is called.
 func (a *Agent) syncNode(ctx context.Context) error {
 	now := a.now()
 	obj, err := a.opts.Store.Get(ctx, "Node", "", a.name)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: a.name}}
+		n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: a.name, Labels: map[string]string{}}}
+		for k, v := range a.opts.Labels {
+			n.Labels[k] = v
+		}
 		n.Spec.Taints = append([]corev1.Taint(nil), a.opts.Taints...)
+		if a.opts.OwnerID != "" {
+			n.Annotations = map[string]string{AnnotationAgentID: a.opts.OwnerID,
+				AnnotationClaimedAt: now.UTC().Format(time.RFC3339)}
+		}
 		a.fillNode(n, now)
 		if _, err := a.opts.Store.Create(ctx, n); err != nil {
 			return err
@@ -31,6 +53,14 @@ func (a *Agent) syncNode(ctx context.Context) error {
 		return err
 	default:
 		n := obj.(*corev1.Node)
+		if owner := n.Annotations[AnnotationAgentID]; a.opts.OwnerID != "" && owner != a.opts.OwnerID {
+			a.opts.Log.Error("agent: another agent now owns this node: stopping its heartbeat and pods",
+				"node", a.name, "owner", owner, "agentID", a.opts.OwnerID)
+			if a.opts.NodeLost != nil {
+				a.opts.NodeLost(owner)
+			}
+			return nil // no requeue: the heartbeat stops
+		}
 		a.fillNode(n, now)
 		if _, err := a.opts.Store.Update(ctx, n); err != nil {
 			return err
@@ -45,13 +75,11 @@ func (a *Agent) syncNode(ctx context.Context) error {
 }
 
 // fillNode sets what the agent owns on its Node, keeping the rest (labels
-// and taints others added, spec.unschedulable).
+// and taints, the agent's own --labels included once set, and
+// spec.unschedulable).
 func (a *Agent) fillNode(n *corev1.Node, now time.Time) {
 	if n.Labels == nil {
 		n.Labels = map[string]string{}
-	}
-	for k, v := range a.opts.Labels {
-		n.Labels[k] = v
 	}
 	n.Labels[corev1.LabelHostname] = a.name
 	n.Labels[corev1.LabelOSStable] = a.opts.OS

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -44,7 +45,9 @@ type Config struct {
 	DataDir string
 	// NodeName names the Node (default: the hostname).
 	NodeName string
-	// Labels and Taints are set on the Node when it registers.
+	// Labels and Taints are set on the Node when this agent creates it or
+	// takes it over from another agent, not on every heartbeat: changes
+	// by hand (berth label, taint) stay (kubelet's --node-labels).
 	Labels map[string]string
 	Taints []corev1.Taint
 	// ContainerdSocket and Bridge are local.Config's.
@@ -167,11 +170,14 @@ func Run(ctx context.Context, cfg Config) error {
 	offset := checkClock(ctx, c, server, cfg.Clock.Now, log)
 	serverNow := func() time.Time { return cfg.Clock.Now().Add(offset) }
 
-	raw := client.NewStore(c, client.WithFieldSelector("Pod", "spec.nodeName="+cfg.NodeName))
+	// The agent writes only pods' statuses: straight to the status
+	// subresource, the server checking the resourceVersion.
+	raw := client.NewStore(c, client.WithFieldSelector("Pod", "spec.nodeName="+cfg.NodeName),
+		client.WithStatusWrites("Pod"))
 	reg := registration{
 		name: cfg.NodeName, id: id, labels: cfg.Labels, taints: cfg.Taints, capacity: cfg.Capacity,
 		addresses:  []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: cfg.InternalIP}},
-		liveWindow: cfg.LiveWindow, serverNow: serverNow,
+		liveWindow: cfg.LiveWindow, serverNow: serverNow, poll: cfg.PollInterval, clock: cfg.Clock,
 	}
 	var node *corev1.Node
 	err = retry(ctx, cfg, log, "register the node", func() error {
@@ -183,7 +189,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	log.Info("node registered", "server", server, "internalIP", cfg.InternalIP, "agentID", id)
-	if node, err = waitPodCIDR(ctx, cfg, raw, node, log); err != nil {
+	if node, err = waitPodCIDR(ctx, cfg, raw, node, reg, log); err != nil {
 		return err
 	}
 	if cfg.Registered != nil {
@@ -195,11 +201,37 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer rt.Close()
-	return runAgent(ctx, cfg, raw, rt, node, log)
+	return runAgent(ctx, cfg, raw, rt, node, id, log)
 }
 
-// runAgent runs the node agent over the remote store until ctx ends.
-func runAgent(ctx context.Context, cfg Config, raw store.Store, rt Runtime, node *corev1.Node, log *slog.Logger) error {
+// errNodeLost marks the end of an agent whose Node another agent has
+// claimed (after this one was cut off from the server for longer than
+// the live window, say).
+var errNodeLost = errors.New("node taken over")
+
+func lostError(name, owner string) error {
+	return fmt.Errorf("%w: another agent (id %s) now owns node %s: this agent stopped its heartbeat and its pods' syncing; its containers may still run here (stop them, or give this agent another --name)",
+		errNodeLost, owner, name)
+}
+
+// runAgent runs the node agent over the remote store until ctx ends, or
+// until another agent claims the Node.
+func runAgent(ctx context.Context, cfg Config, raw store.Store, rt Runtime, node *corev1.Node, id string, log *slog.Logger) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var lostMu sync.Mutex
+	lostTo := ""
+	nodeLost := func(owner string) {
+		lostMu.Lock()
+		if lostTo == "" {
+			lostTo = owner
+			if lostTo == "" {
+				lostTo = "none"
+			}
+		}
+		lostMu.Unlock()
+		stop() // no more heartbeats, pod syncs nor status writes
+	}
 	st := &recoveringStore{Store: raw}
 	cache := controller.NewCache(st, "Pod", "Node")
 	cache.SetLogger(log)
@@ -211,7 +243,8 @@ func runAgent(ctx context.Context, cfg Config, raw store.Store, rt Runtime, node
 	a, err := agent.New(agent.Options{
 		Config: agent.Config{NodeName: cfg.NodeName, Labels: cfg.Labels, Taints: cfg.Taints,
 			Capacity: cfg.Capacity, Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: cfg.InternalIP}},
-			PodCIDR: node.Spec.PodCIDR, RuntimeName: "containerd", ResyncPeriod: 2 * time.Second, DataDir: cfg.DataDir},
+			PodCIDR: node.Spec.PodCIDR, RuntimeName: "containerd", ResyncPeriod: 2 * time.Second, DataDir: cfg.DataDir,
+			OwnerID: id, NodeLost: nodeLost},
 		Store: st, Runtime: rt, Recorder: rec, Log: log,
 	})
 	if err != nil {
@@ -240,16 +273,42 @@ func runAgent(ctx context.Context, cfg Config, raw store.Store, rt Runtime, node
 		}
 	}
 	err = m.Run(ctx, cfg.Workers)
+	lostMu.Lock()
+	owner := lostTo
+	lostMu.Unlock()
+	if owner != "" {
+		return lostError(cfg.NodeName, owner)
+	}
 	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 		return nil
 	}
 	return err
 }
 
-// waitPodCIDR waits until the server has given the node its pod subnet.
-func waitPodCIDR(ctx context.Context, cfg Config, st store.Store, node *corev1.Node, log *slog.Logger) (*corev1.Node, error) {
+// claimRefresh is how often an agent waiting for its pod subnet stamps
+// its claim again: the sign of life another agent watches for before
+// its first heartbeat.
+const claimRefresh = 10 * time.Second
+
+// waitPodCIDR waits until the server has given the node its pod subnet,
+// stamping its claim every claimRefresh; it fails if another agent
+// claims the Node meanwhile.
+func waitPodCIDR(ctx context.Context, cfg Config, st store.Store, node *corev1.Node, reg registration, log *slog.Logger) (*corev1.Node, error) {
 	logged := time.Time{}
+	claimed := cfg.Clock.Now()
 	for node.Spec.PodCIDR == "" {
+		if owner := node.Annotations[AnnotationAgentID]; owner != reg.id {
+			return nil, lostError(node.Name, owner)
+		}
+		if now := cfg.Clock.Now(); now.Sub(claimed) >= claimRefresh {
+			n := node.DeepCopy()
+			claim(n, reg.id, reg.serverNow())
+			if out, err := st.Update(ctx, n); err == nil {
+				node, claimed = out.(*corev1.Node), now
+			} else {
+				log.Warn("stamping the node's claim", "err", err)
+			}
+		}
 		if now := cfg.Clock.Now(); now.Sub(logged) >= 10*time.Second {
 			log.Info("waiting for the server to give this node its pod subnet (spec.podCIDR)")
 			logged = now
@@ -269,6 +328,9 @@ func waitPodCIDR(ctx context.Context, cfg Config, st store.Store, node *corev1.N
 			continue
 		}
 		node = obj.(*corev1.Node)
+	}
+	if owner := node.Annotations[AnnotationAgentID]; owner != reg.id {
+		return nil, lostError(node.Name, owner)
 	}
 	if _, _, err := net.ParseCIDR(node.Spec.PodCIDR); err != nil {
 		return nil, fmt.Errorf("node %s: the server gave spec.podCIDR %q: %w", node.Name, node.Spec.PodCIDR, err)
@@ -309,7 +371,7 @@ func permanent(err error) bool {
 	var op *net.OpError
 	switch {
 	case errors.Is(err, client.ErrUnauthorized), errors.Is(err, client.ErrForbidden),
-		errors.Is(err, errNameTaken), errors.Is(err, store.ErrInvalid):
+		errors.Is(err, errNameTaken), errors.Is(err, errNodeLost), errors.Is(err, store.ErrInvalid):
 		return true
 	case errors.As(err, &op):
 		return false // connection refused, no route, reset: the server may come

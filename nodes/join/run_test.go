@@ -204,7 +204,7 @@ func TestRunJoins(t *testing.T) {
 
 	t.Run("same name, another agent", func(t *testing.T) {
 		err := Run(ctx, testConfig(ts, t, "n1"))
-		if err == nil || !strings.Contains(err.Error(), "node n1 is already registered by another agent (last heartbeat") {
+		if err == nil || !strings.Contains(err.Error(), "node n1 is already registered by another agent (its heartbeat moved") {
 			t.Errorf("err = %v", err)
 		}
 	})

@@ -28,6 +28,15 @@ import (
 // maxErrorBody caps how much of an error response is read.
 const maxErrorBody = 1 << 20
 
+// ReadIdleTimeout and PingTimeout are the HTTP/2 health check of the
+// client's connections: a connection with nothing read for
+// ReadIdleTimeout is pinged, and closed if the ping has no answer within
+// PingTimeout (client-go's defaults).
+const (
+	ReadIdleTimeout = 30 * time.Second
+	PingTimeout     = 15 * time.Second
+)
+
 // Client talks to one berth server. It is safe for concurrent use.
 type Client struct {
 	base  *url.URL
@@ -63,6 +72,11 @@ func New(cfg *Config) (*Client, error) {
 		ForceAttemptHTTP2:   true,
 		MaxIdleConnsPerHost: 8,
 		IdleConnTimeout:     90 * time.Second,
+		// A connection that goes quiet (the server's machine gone, a
+		// partition that drops packets) is pinged after ReadIdleTimeout
+		// and closed when no answer comes in PingTimeout, failing its
+		// requests and watches, as client-go's transport does.
+		HTTP2: &http.HTTP2Config{SendPingTimeout: ReadIdleTimeout, PingTimeout: PingTimeout},
 	}
 	return &Client{base: base, token: cfg.Token, http: &http.Client{Transport: tr}}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -26,6 +27,10 @@ type ListOptions struct {
 	// spec.nodeName, status.phase (pods), involvedObject.kind/name
 	// (events)...
 	FieldSelector string
+	// TimeoutSeconds, for a watch, asks the server to end the stream
+	// after that long (0: no limit); the client ends it then too, in
+	// case the server does not.
+	TimeoutSeconds int64
 }
 
 func (o ListOptions) query() url.Values {
@@ -191,12 +196,21 @@ func (c *Client) WatchWithOptions(ctx context.Context, kind, namespace, resource
 	if resourceVersion != "" {
 		q.Set("resourceVersion", resourceVersion)
 	}
+	cancel := context.CancelFunc(func() {})
+	if opts.TimeoutSeconds > 0 {
+		q.Set("timeoutSeconds", strconv.FormatInt(opts.TimeoutSeconds, 10))
+		// A little later than the server's end, for a server that
+		// does not honour it or a stream that stopped moving.
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(opts.TimeoutSeconds)*time.Second+2*time.Second)
+	}
 	resp, err := c.send(ctx, http.MethodGet, path, q, nil)
 	if err != nil {
+		cancel()
 		return nil, err
 	}
 	ch := make(chan store.Event)
 	go func() {
+		defer cancel()
 		defer close(ch)
 		defer resp.Body.Close()
 		send := func(ev store.Event) bool {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -29,6 +31,31 @@ func WithFieldSelector(kind, sel string) StoreOption {
 	return func(s *remoteStore) { s.fields[kind] = sel }
 }
 
+// WithStatusWrites makes the store's Update of kind a write of its status
+// subresource alone, sent straight to .../status: the server keeps the
+// rest of the object and checks the resourceVersion. It is for callers
+// that only report status (the node agent's pod writes); without it an
+// Update of a Pod reads the pod first to pick the path.
+func WithStatusWrites(kind string) StoreOption {
+	return func(s *remoteStore) { s.statusOnly[kind] = true }
+}
+
+// WithCallTimeout bounds each Get, List, Create, Update and Delete
+// (default DefaultCallTimeout; 0 or less: no bound but the caller's
+// context). Watches are bounded by WatchTimeout instead.
+func WithCallTimeout(d time.Duration) StoreOption {
+	return func(s *remoteStore) { s.callTimeout = d }
+}
+
+// DefaultCallTimeout bounds the store's calls other than watches.
+const DefaultCallTimeout = 30 * time.Second
+
+// MinWatchTimeout is the shortest a watch of the store lasts: each asks
+// the server to end it after a random time between MinWatchTimeout and
+// twice that (as client-go's reflector does), so that a stream that
+// silently stopped delivering is replaced.
+const MinWatchTimeout = 5 * time.Minute
+
 // NewStore returns the store.Store interface over the API, so that code
 // written against the store (controller.Cache, the node agent, the event
 // recorder) runs against a remote server:
@@ -46,7 +73,8 @@ func WithFieldSelector(kind, sel string) StoreOption {
 //   - Txn returns ErrTxnRemote; Close closes the client's idle
 //     connections.
 func NewStore(c *Client, opts ...StoreOption) store.Store {
-	s := &remoteStore{c: c, fields: map[string]string{}, listed: map[string]bool{}}
+	s := &remoteStore{c: c, fields: map[string]string{}, listed: map[string]bool{},
+		statusOnly: map[string]bool{}, callTimeout: DefaultCallTimeout, minWatch: MinWatchTimeout}
 	for _, o := range opts {
 		o(s)
 	}
@@ -56,6 +84,10 @@ func NewStore(c *Client, opts ...StoreOption) store.Store {
 type remoteStore struct {
 	c      *Client
 	fields map[string]string // kind → field selector
+	// statusOnly: kinds whose Update goes to the status subresource.
+	statusOnly  map[string]bool
+	callTimeout time.Duration
+	minWatch    time.Duration // a watch lasts [minWatch, 2*minWatch)
 
 	mu     sync.Mutex
 	listed map[string]bool // kinds listed, which Watch("") covers
@@ -63,7 +95,17 @@ type remoteStore struct {
 
 var _ store.Store = (*remoteStore)(nil)
 
+// bound is ctx with the store's per-call timeout.
+func (s *remoteStore) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.callTimeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, s.callTimeout)
+}
+
 func (s *remoteStore) Get(ctx context.Context, kind, namespace, name string) (store.Object, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.c.Get(ctx, kind, namespace, name)
 }
 
@@ -72,6 +114,8 @@ func (s *remoteStore) List(ctx context.Context, kind string, opts store.ListOpti
 	if opts.Selector != nil {
 		lo.LabelSelector = opts.Selector.String()
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	objs, rvs, err := s.c.ListWithOptions(ctx, kind, opts.Namespace, lo)
 	if err != nil {
 		return nil, 0, err
@@ -87,6 +131,8 @@ func (s *remoteStore) List(ctx context.Context, kind string, opts store.ListOpti
 }
 
 func (s *remoteStore) Create(ctx context.Context, obj store.Object) (store.Object, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.c.Create(ctx, obj)
 }
 
@@ -94,10 +140,16 @@ func (s *remoteStore) Create(ctx context.Context, obj store.Object) (store.Objec
 // status differs, it writes through the status subresource (what an
 // agent reporting a pod does, and all a node token may do); a stale
 // resourceVersion is a conflict before any write, as the store's would be.
+// A kind given WithStatusWrites goes to the status subresource at once.
 func (s *remoteStore) Update(ctx context.Context, obj store.Object) (store.Object, error) {
 	kind, m, err := describe(obj)
 	if err != nil {
 		return nil, err
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	if s.statusOnly[kind] {
+		return s.c.UpdateStatus(ctx, obj)
 	}
 	if kind != "Pod" {
 		return s.c.Update(ctx, obj)
@@ -133,6 +185,8 @@ func onlyStatusDiffers(a, b store.Object) bool {
 }
 
 func (s *remoteStore) Delete(ctx context.Context, kind, namespace, name string, opts store.DeleteOptions) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.c.DeleteWithOptions(ctx, kind, namespace, name, opts)
 }
 
@@ -155,7 +209,7 @@ func (s *remoteStore) Watch(ctx context.Context, kind string, fromRV int64) (<-c
 	cancel := cancelWatch
 	streams := make([]<-chan store.Event, 0, len(kinds))
 	for _, k := range kinds {
-		ch, err := s.c.WatchWithOptions(ctx, k, "", rv, ListOptions{FieldSelector: s.fields[k]})
+		ch, err := s.c.WatchWithOptions(ctx, k, "", rv, ListOptions{FieldSelector: s.fields[k], TimeoutSeconds: s.watchSeconds()})
 		if err != nil {
 			cancel()
 			return nil, err
@@ -180,6 +234,16 @@ func (s *remoteStore) Watch(ctx context.Context, kind string, fromRV int64) (<-c
 	}
 	go func() { wg.Wait(); close(out) }()
 	return out, nil
+}
+
+// watchSeconds is a watch's timeoutSeconds: random in [minWatch,
+// 2*minWatch), so that a node's watches do not all end together.
+func (s *remoteStore) watchSeconds() int64 {
+	if s.minWatch <= 0 {
+		return 0
+	}
+	d := s.minWatch + rand.N(s.minWatch)
+	return max(int64(d/time.Second), 1)
 }
 
 // forward copies a client watch's events to out until it ends with an
