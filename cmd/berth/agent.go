@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
@@ -148,5 +149,22 @@ func tuneAgentMemory() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(agentGCPercent)
 	}
-	unmapStartupPages()
+	exe, ok := releasableExecutable()
+	if !ok {
+		return
+	}
+	releaseExecutablePages(exe)
+	// Code that ran once (a burst of pod starts, a reconnect) stays mapped
+	// until dropped: drop the executable's pages now and then, as Go's
+	// scavenger returns heap it no longer uses. What is still in use is
+	// faulted back from the page cache at once.
+	go func() {
+		for range time.Tick(binaryPagesRelease) {
+			releaseExecutablePages(exe)
+		}
+	}()
 }
+
+// binaryPagesRelease is how often the agent drops its executable's mapped
+// pages (see tuneAgentMemory).
+const binaryPagesRelease = 30 * time.Second

@@ -10,23 +10,28 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// unmapStartupPages drops from the process's page tables the read-only
-// pages of berth's own executable that are mapped at that moment.
-// Start-up (package initialisers, flag parsing, the first decode) touches
-// code and tables a long-running agent never uses again, and each page
-// fault maps 64 KiB around it; after this only what the agent keeps using
-// is faulted back in (from the page cache, so nothing is read from disk),
-// which keeps its resident size a measure of what it uses.
-//
-// Only a statically linked berth (what `make build` makes) is touched: in
-// a dynamically linked one the loader writes relocations into read-only
-// (RELRO) pages, and dropping those would lose them. Best effort: any
-// failure leaves the mappings as they are.
-func unmapStartupPages() {
+// releasableExecutable returns the path of berth's own executable if its
+// read-only pages may be dropped (releaseExecutablePages): only for a
+// statically linked berth (what `make build` makes). In a dynamically
+// linked one the loader writes relocations into read-only (RELRO) pages,
+// and dropping those would lose them.
+func releasableExecutable() (string, bool) {
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil || !staticallyLinked(exe) {
-		return
+		return "", false
 	}
+	return exe, true
+}
+
+// releaseExecutablePages drops from the process's page tables the
+// read-only pages of the executable exe that are mapped at that moment.
+// Start-up (package initialisers, flag parsing, the first decode) and
+// bursts of work touch code and tables a long-running agent does not use
+// again, and each page fault maps 64 KiB around it; after this only what
+// the agent keeps using is faulted back in (from the page cache, so
+// nothing is read from disk), which keeps its resident size a measure of
+// what it uses. Best effort: any failure leaves the mappings as they are.
+func releaseExecutablePages(exe string) {
 	f, err := os.Open("/proc/self/maps")
 	if err != nil {
 		return

@@ -8,7 +8,7 @@ import (
 )
 
 // TestStaticallyLinked: the release build (CGO_ENABLED=0) is static, a cgo
-// build is not; unmapStartupPages only touches the first.
+// build is not; releaseExecutablePages only runs on the first.
 func TestStaticallyLinked(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds berth twice")
@@ -27,7 +27,7 @@ func TestStaticallyLinked(t *testing.T) {
 		if got := staticallyLinked(bin); got != tt.static {
 			t.Errorf("staticallyLinked(CGO_ENABLED=%s build) = %v, want %v", tt.cgo, got, tt.static)
 		}
-		// Both run: the agent path calls unmapStartupPages first.
+		// Both run: the agent path releases the executable's pages first.
 		if out, err := exec.Command(bin, "agent", "--static-pods", "/nonexistent-berth-dir").CombinedOutput(); err == nil || len(out) == 0 {
 			t.Errorf("CGO_ENABLED=%s build: %v %s", tt.cgo, err, out)
 		}
