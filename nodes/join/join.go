@@ -110,7 +110,7 @@ func (cfg *Config) defaults() error {
 		cfg.Capacity = local.HostCapacity()
 	}
 	if cfg.InternalIP == "" {
-		cfg.InternalIP = hostIP(cfg.Server)
+		cfg.InternalIP = local.HostIP(cfg.Server)
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.RealClock{}
