@@ -152,7 +152,7 @@ func Run(ctx context.Context, cfg Config) error {
 	daemonset.Register(m, st, rec)
 	job.Register(m, st, rec)
 	cronjob.Register(m, st, rec)
-	gc.Register(m, st, "Deployment", "ReplicaSet", "DaemonSet", "ControllerRevision", "CronJob", "Job", "Pod")
+	gc.Register(m, st) // every owning kind the cache holds
 	scheduler.New(st, scheduler.Options{Clock: clk, Recorder: rec}).Register(m)
 	if err := nodelifecycle.Register(m, st, rec, nodelifecycle.Options{GracePeriod: cfg.NodeGracePeriod, ClusterCIDR: cfg.ClusterCIDR}); err != nil {
 		return err

@@ -67,10 +67,6 @@ type Cluster struct {
 // Kinds are the kinds the simulated control plane watches.
 var Kinds = []string{"Deployment", "ReplicaSet", "DaemonSet", "ControllerRevision", "Job", "CronJob", "Pod", "Node"}
 
-// GCKinds are the kinds whose objects the garbage collector removes when
-// their owner is gone.
-var GCKinds = []string{"Deployment", "ReplicaSet", "DaemonSet", "ControllerRevision", "CronJob", "Job", "Pod"}
-
 // New builds a cluster; nothing runs until RunUntilIdle.
 func New(opts Options) (*Cluster, error) {
 	if opts.Nodes <= 0 {
@@ -105,7 +101,7 @@ func New(opts Options) (*Cluster, error) {
 	daemonset.Register(m, st, rec)
 	job.Register(m, st, rec)
 	cronjob.Register(m, st, rec)
-	gc.Register(m, st, GCKinds...)
+	gc.Register(m, st) // gc.DefaultKinds that Kinds holds
 	scheduler.New(st, scheduler.Options{Clock: clk, Recorder: rec}).Register(m)
 	nodeOpts := fake.NodeOptions{Clock: clk, Behavior: opts.Behavior, HeartbeatPeriod: -1}
 	pool, rts, err := newNodes(opts.Nodes, st, nodeOpts, opts.Runtimes)

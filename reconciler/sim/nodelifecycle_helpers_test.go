@@ -110,7 +110,7 @@ func newLCCluster(t *testing.T, nodes int, opts nodelifecycle.Options) *lcCluste
 	rec := controller.NewFakeRecorder()
 	replicaset.Register(m, st, rec)
 	deployment.Register(m, st, rec)
-	gc.Register(m, st, GCKinds...)
+	gc.Register(m, st)
 	scheduler.New(st, scheduler.Options{Clock: clk, Recorder: rec}).Register(m)
 	if err := nodelifecycle.Register(m, st, rec, opts); err != nil {
 		t.Fatal(err)
