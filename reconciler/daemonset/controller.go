@@ -52,7 +52,7 @@ type Controller struct {
 	clock     clock.PassiveClock
 	burst     int
 
-	exp       *expectations
+	exp       *controller.Expectations
 	backoff   *failedPodsBackoff
 	writes    *controller.WriteTracker
 	cacheWait func(ctx context.Context, rv int64) error // set by AddHandlers
@@ -73,7 +73,7 @@ func New(st store.Store, daemonSets, pods, nodes, revisions controller.Lister, r
 		recorder:  rec,
 		clock:     clk,
 		burst:     BurstReplicas,
-		exp:       newExpectations(clk),
+		exp:       controller.NewExpectations(clk),
 		backoff:   newFailedPodsBackoff(),
 		writes:    writes,
 	}
@@ -96,7 +96,7 @@ func (c *Controller) Sync(ctx context.Context, key string) error {
 	namespace, name := splitKey(key)
 	obj, ok := c.dsets.Get(namespace, name)
 	if !ok {
-		c.exp.forget(key)
+		c.exp.Forget(key)
 		return nil
 	}
 	ds := obj.(*appsv1.DaemonSet).DeepCopy()
@@ -125,7 +125,7 @@ func (c *Controller) Sync(ctx context.Context, key string) error {
 	}
 	s := c.newSyncState(key, ds, cur, pods)
 
-	if !c.exp.satisfied(key) {
+	if !c.exp.Satisfied(key) {
 		// Only the status; observedGeneration waits for a sync that acts.
 		return c.updateStatus(ctx, s, calculateStatus(s), false)
 	}
@@ -152,7 +152,7 @@ func (c *Controller) updateDaemonSet(ctx context.Context, s *syncState, old []*a
 	if err := c.manage(ctx, s); err != nil {
 		return err
 	}
-	if c.exp.satisfied(s.key) && rollouts.IsDaemonSetRollingUpdate(s.ds) {
+	if c.exp.Satisfied(s.key) && rollouts.IsDaemonSetRollingUpdate(s.ds) {
 		if err := c.rollingUpdate(ctx, s); err != nil {
 			return err
 		}

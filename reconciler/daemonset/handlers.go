@@ -44,12 +44,12 @@ func (c *Controller) AddHandlers(cache *controller.Cache, q Enqueuer) {
 	cache.AddHandler("DaemonSet", func(old, cur store.Object) {
 		if cur == nil {
 			key := controller.KeyOf(old)
-			c.exp.forget(key)
+			c.exp.Forget(key)
 			q.Add(key)
 			return
 		}
 		if old != nil && old.(*appsv1.DaemonSet).UID != cur.(*appsv1.DaemonSet).UID {
-			c.exp.forget(controller.KeyOf(old))
+			c.exp.Forget(controller.KeyOf(old))
 		}
 		q.Add(controller.KeyOf(cur))
 	})
@@ -76,7 +76,7 @@ func (c *Controller) onPod(q Enqueuer, old, cur store.Object) {
 		if ref := metav1.GetControllerOfNoCopy(pod); ref != nil {
 			if ds := c.resolveControllerRef(pod.Namespace, ref); ds != nil {
 				key := controller.KeyOf(ds)
-				c.exp.creationObserved(key)
+				c.exp.CreationObserved(key)
 				q.Add(key)
 			}
 			return
@@ -133,7 +133,7 @@ func (c *Controller) deletedPod(q Enqueuer, pod *corev1.Pod) {
 	}
 	if ds := c.resolveControllerRef(pod.Namespace, ref); ds != nil {
 		key := controller.KeyOf(ds)
-		c.exp.deletionObserved(key, pod.Namespace+"/"+pod.Name)
+		c.exp.DeletionObserved(key, pod.Namespace+"/"+pod.Name)
 		q.Add(key)
 	}
 }

@@ -166,7 +166,7 @@ func (c *Controller) syncNodes(ctx context.Context, s *syncState, remove []*core
 	for i, p := range remove {
 		podKeys[i] = p.Namespace + "/" + p.Name
 	}
-	c.exp.set(s.key, len(nodes), podKeys)
+	c.exp.Expect(s.key, len(nodes), podKeys)
 
 	var errs []error
 	if len(nodes) > 0 {
@@ -178,7 +178,7 @@ func (c *Controller) syncNodes(ctx context.Context, s *syncState, remove []*core
 			return c.createPod(ctx, s.ds, template, node)
 		})
 		for i := created; i < len(nodes); i++ {
-			c.exp.creationObserved(s.key) // never attempted, or failed
+			c.exp.CreationObserved(s.key) // never attempted, or failed
 		}
 		if err != nil {
 			errs = append(errs, err)
@@ -186,7 +186,7 @@ func (c *Controller) syncNodes(ctx context.Context, s *syncState, remove []*core
 	}
 	for i, p := range remove {
 		if err := c.deletePod(ctx, s.ds, p); err != nil {
-			c.exp.deletionObserved(s.key, podKeys[i])
+			c.exp.DeletionObserved(s.key, podKeys[i])
 			if !errors.Is(err, store.ErrNotFound) {
 				errs = append(errs, err)
 			}

@@ -62,7 +62,7 @@ type Controller struct {
 	queue     Enqueuer // set by AddHandlers
 	cacheWait func(ctx context.Context, rv int64) error
 
-	exp     *expectations
+	exp     *controller.Expectations
 	backoff *backoffStore
 	gone    *goneSet
 }
@@ -77,7 +77,7 @@ func New(st store.Store, jobs, pods controller.Lister, rec controller.Recorder, 
 		pods:     pods,
 		recorder: rec,
 		clock:    clk,
-		exp:      newExpectations(clk),
+		exp:      controller.NewExpectations(clk),
 		backoff:  newBackoffStore(),
 		gone:     newGoneSet(),
 	}
@@ -94,7 +94,7 @@ func (c *Controller) Sync(ctx context.Context, key string) error {
 	namespace, name := splitKey(key)
 	obj, ok := c.jobs.Get(namespace, name)
 	if !ok {
-		c.exp.forget(key)
+		c.exp.Forget(key)
 		c.backoff.remove(key)
 		return nil
 	}
@@ -111,7 +111,7 @@ func (c *Controller) Sync(ctx context.Context, key string) error {
 	}
 	// Expectations first: a pod created after this check and before the
 	// listing below only defers the work to the next sync.
-	satisfied := c.exp.satisfied(key)
+	satisfied := c.exp.Satisfied(key)
 	sel, err := selectorOf(job)
 	if err != nil {
 		return nil // an invalid selector matches nothing; validation keeps it out

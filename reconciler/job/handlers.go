@@ -42,7 +42,7 @@ func (c *Controller) onJob(q Enqueuer, old, cur store.Object) {
 	if cur == nil {
 		gone := old.(*batchv1.Job)
 		key := controller.KeyOf(gone)
-		c.exp.forget(key)
+		c.exp.Forget(key)
 		c.backoff.remove(key)
 		c.gone.drop(gone.UID)
 		q.Add(key)
@@ -56,7 +56,7 @@ func (c *Controller) onJob(q Enqueuer, old, cur store.Object) {
 	}
 	prev := old.(*batchv1.Job)
 	if prev.UID != job.UID {
-		c.exp.forget(key)
+		c.exp.Forget(key)
 		c.backoff.remove(key)
 		c.gone.drop(prev.UID)
 		return
@@ -95,7 +95,7 @@ func (c *Controller) addPod(q Enqueuer, pod *corev1.Pod) {
 			return
 		}
 		key := controller.KeyOf(job)
-		c.exp.creationObserved(key)
+		c.exp.CreationObserved(key)
 		q.Add(key)
 		return
 	}
@@ -150,7 +150,7 @@ func (c *Controller) deletePod(q Enqueuer, pod *corev1.Pod, final bool) {
 		return
 	}
 	key := controller.KeyOf(job)
-	c.exp.deletionObserved(key, pod.Namespace+"/"+pod.Name)
+	c.exp.DeletionObserved(key, pod.Namespace+"/"+pod.Name)
 	if final && isTracked(pod) {
 		c.gone.add(job.UID, pod)
 	}

@@ -103,7 +103,7 @@ func (c *Controller) createPods(ctx context.Context, key string, job *batchv1.Jo
 	if n == 0 {
 		return 0, nil
 	}
-	c.exp.expectCreations(key, n)
+	c.exp.ExpectCreations(key, n)
 	next := 0
 	created, err := slowStartBatch(n, slowStartInitialBatchSize, func() error {
 		ix := indexes[next]
@@ -112,7 +112,7 @@ func (c *Controller) createPods(ctx context.Context, key string, job *batchv1.Jo
 	})
 	// Pods never created will not show up in the cache.
 	for i := created; i < n; i++ {
-		c.exp.creationObserved(key)
+		c.exp.CreationObserved(key)
 	}
 	return created, err
 }
@@ -144,11 +144,11 @@ func (c *Controller) deletePods(ctx context.Context, sc *syncCtx, pods []*corev1
 		podKeys[i] = p.Namespace + "/" + p.Name
 		writes[i] = podWrite{pod: p, untrack: isTracked(p), remove: true}
 	}
-	c.exp.expectDeletions(sc.key, podKeys)
+	c.exp.ExpectDeletions(sc.key, podKeys)
 	deleted, err := c.commit(ctx, writes, nil)
 	if err != nil {
 		for _, k := range podKeys {
-			c.exp.deletionObserved(sc.key, k)
+			c.exp.DeletionObserved(sc.key, k)
 		}
 		c.recorder.Eventf(sc.job, corev1.EventTypeWarning, FailedDeleteReason, "Error deleting: %v", err)
 		return 0, err
@@ -156,7 +156,7 @@ func (c *Controller) deletePods(ctx context.Context, sc *syncCtx, pods []*corev1
 	for _, p := range pods {
 		if !deleted[p.UID] {
 			// Gone already: no event will come for it.
-			c.exp.deletionObserved(sc.key, p.Namespace+"/"+p.Name)
+			c.exp.DeletionObserved(sc.key, p.Namespace+"/"+p.Name)
 			continue
 		}
 		c.recorder.Eventf(sc.job, corev1.EventTypeNormal, SuccessfulDeleteReason, "Deleted pod: %v", p.Name)

@@ -50,7 +50,7 @@ type Controller struct {
 	clock    clock.PassiveClock
 	burst    int
 
-	exp       *expectations
+	exp       *controller.Expectations
 	writes    *controller.WriteTracker
 	cacheWait func(ctx context.Context, rv int64) error // set by AddHandlers
 }
@@ -68,7 +68,7 @@ func New(st store.Store, replicaSets, pods controller.Lister, rec controller.Rec
 		recorder: rec,
 		clock:    clk,
 		burst:    BurstReplicas,
-		exp:      newExpectations(clk),
+		exp:      controller.NewExpectations(clk),
 		writes:   writes,
 	}
 }
@@ -85,12 +85,12 @@ func (c *Controller) Sync(ctx context.Context, key string) error {
 	namespace, name := splitKey(key)
 	obj, ok := c.rsets.Get(namespace, name)
 	if !ok {
-		c.exp.forget(key)
+		c.exp.Forget(key)
 		return nil
 	}
 	rs := obj.(*appsv1.ReplicaSet)
 
-	needsSync := c.exp.satisfied(key)
+	needsSync := c.exp.Satisfied(key)
 	sel, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
 	if err != nil {
 		// An invalid selector matches nothing; validation keeps it out.
@@ -160,13 +160,13 @@ func (c *Controller) manageReplicas(ctx context.Context, key string, active []*c
 	switch {
 	case diff < 0:
 		n := min(-diff, c.burst)
-		c.exp.expectCreations(key, n)
+		c.exp.ExpectCreations(key, n)
 		created, err := slowStartBatch(n, slowStartInitialBatchSize, func() error {
 			return c.createPod(ctx, rs)
 		})
 		// Pods never attempted (or failed) will not show up in the cache.
 		for i := created; i < n; i++ {
-			c.exp.creationObserved(key)
+			c.exp.CreationObserved(key)
 		}
 		return err
 	case diff > 0:
@@ -176,11 +176,11 @@ func (c *Controller) manageReplicas(ctx context.Context, key string, active []*c
 		for i, p := range victims {
 			podKeys[i] = p.Namespace + "/" + p.Name
 		}
-		c.exp.expectDeletions(key, podKeys)
+		c.exp.ExpectDeletions(key, podKeys)
 		var firstErr error
 		for i, pod := range victims {
 			if err := c.deletePod(ctx, rs, pod); err != nil {
-				c.exp.deletionObserved(key, podKeys[i])
+				c.exp.DeletionObserved(key, podKeys[i])
 				if !errors.Is(err, store.ErrNotFound) && firstErr == nil {
 					firstErr = err
 				}

@@ -52,12 +52,12 @@ func (c *Controller) onReplicaSet(q Enqueuer, old, cur store.Object) {
 		// Deleted: a new ReplicaSet of the same name starts without
 		// expectations.
 		key := controller.KeyOf(old)
-		c.exp.forget(key)
+		c.exp.Forget(key)
 		q.Add(key)
 		return
 	}
 	if old != nil && old.(*appsv1.ReplicaSet).UID != cur.(*appsv1.ReplicaSet).UID {
-		c.exp.forget(controller.KeyOf(old))
+		c.exp.Forget(controller.KeyOf(old))
 	}
 	q.Add(controller.KeyOf(cur))
 }
@@ -88,7 +88,7 @@ func (c *Controller) addPod(q Enqueuer, pod *corev1.Pod) {
 			return
 		}
 		key := controller.KeyOf(rs)
-		c.exp.creationObserved(key)
+		c.exp.CreationObserved(key)
 		q.Add(key)
 		return
 	}
@@ -153,7 +153,7 @@ func (c *Controller) deletedPod(q Enqueuer, pod *corev1.Pod) {
 		return
 	}
 	key := controller.KeyOf(rs)
-	c.exp.deletionObserved(key, pod.Namespace+"/"+pod.Name)
+	c.exp.DeletionObserved(key, pod.Namespace+"/"+pod.Name)
 	q.Add(key)
 }
 

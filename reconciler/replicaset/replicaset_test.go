@@ -123,21 +123,21 @@ func TestExpectationsPreventDuplicates(t *testing.T) {
 	if n := len(f.pods()); n != 2 {
 		t.Fatalf("sync before the cache caught up created pods: %d, want 2", n)
 	}
-	if f.rsc.exp.satisfied("default/web") {
+	if f.rsc.exp.Satisfied("default/web") {
 		t.Fatal("expectations satisfied before the creates were observed")
 	}
 	f.drain()
-	if !f.rsc.exp.satisfied("default/web") {
+	if !f.rsc.exp.Satisfied("default/web") {
 		t.Fatal("expectations not satisfied after the cache saw both pods")
 	}
 
-	// A lost event is only waited for ExpectationsTimeout.
-	f.rsc.exp.expectCreations("default/web", 1)
-	if f.rsc.exp.satisfied("default/web") {
+	// A lost event is only waited for controller.ExpectationsTimeout.
+	f.rsc.exp.ExpectCreations("default/web", 1)
+	if f.rsc.exp.Satisfied("default/web") {
 		t.Fatal("fresh expectation already satisfied")
 	}
-	f.clock.Step(ExpectationsTimeout + time.Second)
-	if !f.rsc.exp.satisfied("default/web") {
+	f.clock.Step(controller.ExpectationsTimeout + time.Second)
+	if !f.rsc.exp.Satisfied("default/web") {
 		t.Fatal("expectation did not expire")
 	}
 }
@@ -181,7 +181,7 @@ func TestCreateFailure(t *testing.T) {
 	if want := []string{"Warning FailedCreate Error creating: quota exceeded"}; !slices.Equal(f.rec.Events(), want) {
 		t.Errorf("events %q, want %q", f.rec.Events(), want)
 	}
-	if !f.rsc.exp.satisfied("default/web") {
+	if !f.rsc.exp.Satisfied("default/web") {
 		t.Error("failed creates left expectations pending")
 	}
 	st := f.getRS("web").Status
@@ -300,30 +300,30 @@ func TestDeletionObservedOnce(t *testing.T) {
 	terminating.DeletionTimestamp = &now
 	terminating.ResourceVersion = "2"
 
-	f.rsc.exp.expectDeletions(key, []string{"default/pod"})
+	f.rsc.exp.ExpectDeletions(key, []string{"default/pod"})
 	f.rsc.addPod(f.queue, terminating)
-	if !f.rsc.exp.satisfied(key) {
+	if !f.rsc.exp.Satisfied(key) {
 		t.Fatal("a pod added terminating is not a deletion")
 	}
 	if !slices.Contains(f.queue.added, key) {
 		t.Fatalf("queue %v, want %s", f.queue.added, key)
 	}
 
-	f.rsc.exp.expectDeletions(key, []string{"default/pod"})
+	f.rsc.exp.ExpectDeletions(key, []string{"default/pod"})
 	f.rsc.updatePod(f.queue, pod, terminating)
-	if !f.rsc.exp.satisfied(key) {
+	if !f.rsc.exp.Satisfied(key) {
 		t.Fatal("an update to terminating is not a deletion")
 	}
 
 	second := newPod("second", rs, lbl)
-	f.rsc.exp.expectDeletions(key, []string{"default/second"})
+	f.rsc.exp.ExpectDeletions(key, []string{"default/second"})
 	f.rsc.updatePod(f.queue, pod, terminating)
 	f.rsc.deletedPod(f.queue, terminating)
-	if f.rsc.exp.satisfied(key) {
+	if f.rsc.exp.Satisfied(key) {
 		t.Fatal("another pod's deletion satisfied the expectation")
 	}
 	f.rsc.deletedPod(f.queue, second)
-	if !f.rsc.exp.satisfied(key) {
+	if !f.rsc.exp.Satisfied(key) {
 		t.Fatal("the expected deletion was not observed")
 	}
 }
@@ -435,10 +435,10 @@ func TestPodHandlers(t *testing.T) {
 	f.queue.reset()
 
 	// A created pod is observed for its own controller only.
-	f.rsc.exp.expectCreations("default/web", 1)
+	f.rsc.exp.ExpectCreations("default/web", 1)
 	f.rsc.addPod(f.queue, newPod("p", rs, rs.Spec.Template.Labels))
-	if !f.rsc.exp.satisfied("default/web") || !slices.Equal(f.queue.added, []string{"default/web"}) {
-		t.Errorf("add: satisfied %v, queue %v", f.rsc.exp.satisfied("default/web"), f.queue.added)
+	if !f.rsc.exp.Satisfied("default/web") || !slices.Equal(f.queue.added, []string{"default/web"}) {
+		t.Errorf("add: satisfied %v, queue %v", f.rsc.exp.Satisfied("default/web"), f.queue.added)
 	}
 
 	// An orphan wakes every ReplicaSet whose selector matches it.
@@ -508,9 +508,9 @@ func TestDeletedReplicaSetForgetsExpectations(t *testing.T) {
 	if err := f.store.Delete(f.ctx, "ReplicaSet", "default", "web", store.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	f.rsc.exp.expectCreations("default/web", 3)
+	f.rsc.exp.ExpectCreations("default/web", 3)
 	f.mustSync("default/web")
-	if _, ok := f.rsc.exp.exp["default/web"]; ok {
+	if !f.rsc.exp.Satisfied("default/web") {
 		t.Error("expectations kept for a deleted ReplicaSet")
 	}
 }
