@@ -48,6 +48,46 @@ func (w *WriteTracker) Update(ctx context.Context, obj store.Object) (store.Obje
 	return out, err
 }
 
+// Txn implements store.Store, remembering the objects the transaction
+// created and updated once it committed (the Job controller counts
+// finished pods and writes the Job's status in one transaction, and its
+// next sync must see that result, or it would count the same pods again).
+func (w *WriteTracker) Txn(ctx context.Context, fn func(store.Txn) error) error {
+	rt := &recordingTxn{}
+	err := w.Store.Txn(ctx, func(t store.Txn) error {
+		rt.Txn = t
+		return fn(rt)
+	})
+	if err == nil {
+		for _, o := range rt.written {
+			w.record(o, nil)
+		}
+	}
+	return err
+}
+
+// recordingTxn keeps what a transaction created or updated.
+type recordingTxn struct {
+	store.Txn
+	written []store.Object
+}
+
+func (t *recordingTxn) Create(obj store.Object) (store.Object, error) {
+	out, err := t.Txn.Create(obj)
+	if err == nil {
+		t.written = append(t.written, out)
+	}
+	return out, err
+}
+
+func (t *recordingTxn) Update(obj store.Object) (store.Object, error) {
+	out, err := t.Txn.Update(obj)
+	if err == nil {
+		t.written = append(t.written, out)
+	}
+	return out, err
+}
+
 func (w *WriteTracker) record(obj store.Object, err error) {
 	if err != nil || obj == nil {
 		return

@@ -53,7 +53,7 @@ type Enqueuer interface {
 // Controller is the Job controller. Build it with New (or Register); it is
 // safe for concurrent Syncs of different keys.
 type Controller struct {
-	store    *trackedStore
+	store    *controller.WriteTracker
 	jobs     controller.Lister
 	pods     controller.Lister
 	recorder controller.Recorder
@@ -72,7 +72,7 @@ type Controller struct {
 // clk. Register connects it to a Manager; a test can call Sync directly.
 func New(st store.Store, jobs, pods controller.Lister, rec controller.Recorder, clk clock.PassiveClock) *Controller {
 	return &Controller{
-		store:    newTrackedStore(st),
+		store:    controller.NewWriteTracker(st),
 		jobs:     jobs,
 		pods:     pods,
 		recorder: rec,
@@ -88,7 +88,7 @@ func (c *Controller) Name() string { return Name }
 
 // Sync implements controller.Controller: upstream's syncJob.
 func (c *Controller) Sync(ctx context.Context, key string) error {
-	if err := c.store.awaitCache(ctx, c.cacheWait); err != nil {
+	if err := c.store.AwaitCache(ctx, c.cacheWait); err != nil {
 		return err
 	}
 	namespace, name := splitKey(key)
