@@ -210,8 +210,27 @@ func Run(ctx context.Context, cfg Config) error {
 var errNodeLost = errors.New("node taken over")
 
 func lostError(name, owner string) error {
-	return fmt.Errorf("%w: another agent (id %s) now owns node %s: this agent stopped its heartbeat and its pods' syncing; its containers may still run here (stop them, or give this agent another --name)",
+	return fmt.Errorf("%w: another agent (id %s) now owns node %s: this agent stopped its heartbeat and removed its pods here; give it another --name to run it as a node of its own",
 		errNodeLost, owner, name)
+}
+
+// removeAllSandboxes stops and removes every pod sandbox this machine's
+// runtime holds (with their containers), for an agent whose node another
+// agent has taken over.
+func removeAllSandboxes(ctx context.Context, rt Runtime, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	sbs, err := rt.ListPodSandboxes(ctx, nodes.SandboxFilter{})
+	if err != nil {
+		log.Error("join: list pod sandboxes to remove", "err", err)
+		return
+	}
+	for _, sb := range sbs {
+		if err := rt.RemovePodSandbox(ctx, sb.ID); err != nil {
+			log.Error("join: remove pod sandbox", "pod", sb.Namespace+"/"+sb.Name, "err", err)
+		}
+	}
+	log.Warn("join: removed this node's pods: another agent owns the node now", "pods", len(sbs))
 }
 
 // runAgent runs the node agent over the remote store until ctx ends, or
@@ -277,6 +296,9 @@ func runAgent(ctx context.Context, cfg Config, raw store.Store, rt Runtime, node
 	owner := lostTo
 	lostMu.Unlock()
 	if owner != "" {
+		// The other agent runs this node's pods now: stop them here, or
+		// they would run twice.
+		removeAllSandboxes(context.WithoutCancel(ctx), rt, log)
 		return lostError(cfg.NodeName, owner)
 	}
 	if errors.Is(err, context.Canceled) || ctx.Err() != nil {

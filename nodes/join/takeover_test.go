@@ -125,6 +125,10 @@ func TestRunTakenOverAgentStops(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("A still runs n1 after B took it over")
 	}
+	// A's pods no longer run on A's machine: B runs them now.
+	if n := sandboxes(t, rtA); n != 0 {
+		t.Errorf("A's machine still holds %d sandboxes of n1's pods, which B runs", n)
+	}
 	// A no longer writes the Node.
 	time.Sleep(500 * time.Millisecond)
 	if owner := getNode(ts, "n1").Annotations[AnnotationAgentID]; owner != idB {
